@@ -1,0 +1,100 @@
+/*
+ * Everything ptap knows about one machine architecture lives behind this
+ * header: the register table (names, where each lives in the register file
+ * and which bits it covers), the operand syntax of stapsdt argument specs,
+ * the breakpoint and nop encodings, and how to read and change the
+ * registers of a stopped thread.  x86-64 is the only implementation
+ * (arch/x86_64.c); aarch64 will add arch/aarch64.c with the same functions.
+ *
+ * The argument-spec parser (elf/argspec.c) and the evaluator
+ * (tracer/argeval.c) both go through arch_reg_*, so a register name means
+ * the same thing when it is parsed and when it is read.
+ */
+#ifndef PTAP_ARCH_ARCH_H
+#define PTAP_ARCH_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#if defined(__x86_64__)
+#include <sys/user.h>
+/* A stopped thread's registers.  The vector file is fetched only when one
+ * of the probe's arguments lives there (arch_regs_fetch's need_vec). */
+struct arch_regs {
+	struct user_regs_struct gpr;
+	struct user_fpregs_struct vec;
+	bool have_vec;
+};
+#else
+#error "ptap supports x86-64 only for now; see arch/arch.h"
+#endif
+
+struct argspec;
+
+enum arch_regfile {
+	REGFILE_GPR,    /* general-purpose registers (PTRACE_GETREGS) */
+	REGFILE_VEC,    /* vector registers (PTRACE_GETFPREGS) */
+	REGFILE_IP,     /* the program counter, named only in pc-relative operands */
+};
+
+/* One register name.  The value of the name is
+ * (full register >> shift) truncated to width bytes. */
+struct arch_reg {
+	const char *name;      /* without the '%' */
+	uint8_t file;          /* enum arch_regfile */
+	uint16_t offset;       /* byte offset of the full register in its file's struct */
+	uint8_t shift;         /* 8 for the legacy high bytes %ah..%dh, else 0 */
+	uint8_t width;         /* bytes covered by the name: 1, 2, 4, 8 or 16 */
+};
+
+/* The ELF e_machine ptap can trace, and a name for any e_machine value. */
+extern const uint16_t arch_elf_machine;
+const char *arch_machine_name(uint16_t e_machine);
+
+/* Register table access.  Ids are stable indexes into the table. */
+int arch_reg_lookup(const char *name, size_t len);   /* id, or -1 */
+const struct arch_reg *arch_reg(int id);
+size_t arch_reg_count(void);
+
+/*
+ * Parse the operand part of one argument spec (what follows "N@"), filling
+ * kind, imm, base, index, scale and symbol of *spec.  Returns 0, or
+ * -EINVAL with a short reason in spec->error.  Pure: no I/O, no globals.
+ */
+int arch_operand_parse(const char *text, size_t len, struct argspec *spec);
+
+/* Breakpoints. */
+extern const uint8_t arch_trap_insn;     /* int3 */
+extern const uint8_t arch_site_insn;     /* the 1-byte nop sdt.h emits */
+/* Program counter after a trap at site: where the thread resumes. */
+uint64_t arch_pc_after_trap(uint64_t site);
+uint64_t arch_regs_pc(const struct arch_regs *r);
+uint64_t arch_regs_sp(const struct arch_regs *r);
+uint64_t arch_regs_fp(const struct arch_regs *r);
+
+/* Raw value of register id (shifted, not yet truncated to the spec size). */
+uint64_t arch_reg_value(const struct arch_regs *r, int id);
+
+/* Read a stopped thread's registers; the vector file only if need_vec. */
+int arch_regs_fetch(pid_t tid, struct arch_regs *r, bool need_vec);
+int arch_regs_store(pid_t tid, const struct arch_regs *r);
+
+/*
+ * Make a thread stopped at a trap placed over a function's return
+ * instruction behave as if it had returned: pc = [sp], sp += 8.  The word
+ * at sp is supplied by the caller (read through tracer/mem).  Used for
+ * the dynamic loader's _dl_debug_state hook.
+ */
+void arch_regs_emulate_return(struct arch_regs *r, uint64_t return_address);
+
+/*
+ * Offset, within a function whose first bytes are code, of a return
+ * instruction on which a trap may stand in for the whole function
+ * (the function is only "ret", perhaps after a CET endbr64).  -1 if the
+ * code is anything else.
+ */
+int arch_return_site(const uint8_t *code, size_t len);
+
+#endif

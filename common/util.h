@@ -1,0 +1,61 @@
+/*
+ * Small helpers shared by every part of ptap: allocation that cannot fail
+ * quietly, a clock, logging with a module prefix, and growable arrays.
+ *
+ * Error convention (see README "Code layout"): functions return 0 or a
+ * negative errno and never exit; only main() prints the final message and
+ * picks the exit status.  Running out of memory is the one exception: the
+ * x*alloc helpers print a message and abort, as there is nothing sensible a
+ * tracer can do half-way through an allocation on the hit path.
+ */
+#ifndef PTAP_COMMON_UTIL_H
+#define PTAP_COMMON_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define UNUSED __attribute__((unused))
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* Grow *vec (of *cap elements of size elem) so that it holds at least need. */
+void grow_array(void **vec, size_t *cap, size_t need, size_t elem);
+#define VEC_RESERVE(ptr, cap, need) \
+	grow_array((void **)&(ptr), &(cap), (need), sizeof(*(ptr)))
+
+/* Monotonic time in nanoseconds. */
+uint64_t now_ns(void);
+
+/*
+ * Diagnostics.  Every line starts with "ptap: " and, for library modules,
+ * the module's name ("ptap: elf: ..."), so a user can tell who speaks.
+ * log_verbose() prints only with -v.
+ */
+extern int log_level;   /* 0 quiet, 1 normal, 2 verbose, 3 debug */
+void log_msg(int level, const char *module, const char *fmt, ...) PRINTF_LIKE(3, 4);
+#define pr_warn(mod, ...)  log_msg(1, mod, __VA_ARGS__)
+#define pr_info(mod, ...)  log_msg(2, mod, __VA_ARGS__)
+#define pr_debug(mod, ...) log_msg(3, mod, __VA_ARGS__)
+
+/* Parse a decimal or 0x-prefixed unsigned number; 0 or -EINVAL/-ERANGE. */
+int parse_u64(const char *s, uint64_t *out);
+/* Parse a non-negative duration in seconds ("1", "0.25"); 0 or -EINVAL. */
+int parse_seconds(const char *s, double *out);
+
+/* Shell-style glob match ('*', '?', '[...]'), as fnmatch(3) without flags. */
+bool glob_match(const char *pattern, const char *s);
+
+#endif

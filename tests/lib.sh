@@ -1,0 +1,104 @@
+# Shared helpers for ptap's integration tests (sourced by tests/*/*.t).
+#
+# Each .t script prints TAP: "ok N - what" / "not ok N - what", then a
+# plan "1..N" from done_testing.  $PTAP is the ptap binary under test
+# (tests/run sets it to the release or the sanitizer build).  Every wait
+# is bounded; nothing here sleeps to synchronise.
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PTAP=${PTAP:-$ROOT/ptap}
+SAMPLES=$ROOT/build/samples
+# Debian's interpreter, named explicitly: the python3.11 first on PATH may
+# be a build without markers.
+PY=/usr/bin/python3.11
+PYD=/usr/bin/python3.11d
+LIBPY=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0
+TMP=$(mktemp -d /tmp/ptap-test.XXXXXX)
+_tap_n=0
+_tap_failed=0
+_tap_cleanups=()
+
+_tap_exit() {
+	local c
+	for c in "${_tap_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
+	rm -rf "$TMP"
+}
+trap _tap_exit EXIT
+
+# on_exit CMD: run CMD when the test script ends (kill helpers, ...)
+on_exit() { _tap_cleanups+=("$1"); }
+
+ok() { # ok STATUS DESCRIPTION: pass when STATUS is 0
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+
+pass() { ok 0 "$1"; }
+fail() { ok 1 "$1"; }
+
+is() { # is GOT EXPECTED DESCRIPTION
+	if [ "$1" == "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:      '$1'"
+		diag "expected: '$2'"
+	fi
+}
+
+like() { # like GOT REGEX DESCRIPTION (extended regex)
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:  '$(printf '%s' "$1" | head -c 2000)'"
+		diag "want: /$2/"
+	fi
+}
+
+unlike() { # unlike GOT REGEX DESCRIPTION
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"
+		diag "got:  '$(printf '%s' "$1" | head -c 2000)'"
+		diag "must not match: /$2/"
+	else
+		ok 0 "$3"
+	fi
+}
+
+# same_file GOT_FILE EXPECTED_FILE DESCRIPTION: equal, or show the diff
+same_file() {
+	if diff -u "$2" "$1" >"$TMP/diff" 2>&1; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		head -n 40 "$TMP/diff" | sed 's/^/# /'
+	fi
+}
+
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP $1"; }
+diag() { printf '# %s\n' "$*"; }
+done_testing() { echo "1..$_tap_n"; }
+
+# run_status CMD...: run CMD, put its stdout in $OUT, stderr in $ERR, status in $RC
+run_status() {
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	OUT=$(cat "$TMP/out")
+	ERR=$(cat "$TMP/err")
+}
+
+# Ready handshakes: a sample writes one line into a fifo when it is ready
+# (to be attached to, or to go on); the test blocks reading it, bounded.
+#   fifo=$(make_fifo ready); $PY sample.py --ready "$fifo" & ; wait_ready "$fifo"
+make_fifo() { mkfifo "$TMP/$1" && echo "$TMP/$1"; }
+# wait_ready FIFO [SECONDS]: print the line read, status 1 on timeout
+wait_ready() { timeout "${2:-30}" head -n 1 "$1"; }
+
+# have CMD: whether a command exists
+have() { command -v "$1" >/dev/null 2>&1; }

@@ -1,0 +1,64 @@
+/*
+ * ptap's entry point: global options, then one subcommand from the table.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "ui/commands.h"
+
+const struct command commands[] = {
+	{ "list", cmd_list, "list the stapsdt probes of files or of a running process" },
+	{ NULL, NULL, NULL },
+};
+
+static void print_help(FILE *f)
+{
+	const struct command *c;
+
+	fprintf(f,
+		"Usage: ptap COMMAND [OPTIONS] [-p PID | -- CMD [ARGS...]]\n"
+		"Trace the stapsdt (USDT) markers of programs, above all CPython, with ptrace:\n"
+		"no kernel modules, no eBPF, no root where you may trace your own processes.\n"
+		"\nCommands:\n");
+	for (c = commands; c->name; c++)
+		fprintf(f, "  %-9s %s\n", c->name, c->summary);
+	fprintf(f,
+		"\nOptions:\n"
+		"  -h, --help     show this help (ptap COMMAND --help for a command's)\n"
+		"  -V, --version  show the version\n"
+		"\nSee ptap(1) for the whole manual.\n");
+}
+
+int usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ptap%s%s: ", command ? " " : "", command ? command : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'ptap%s%s --help'.\n", command ? " " : "", command ? command : "");
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2)
+		return usage_error(NULL, "no command given");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		print_help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("ptap %s\n", PTAP_VERSION);
+		return EXIT_OK;
+	}
+	for (c = commands; c->name; c++)
+		if (!strcmp(argv[1], c->name))
+			return c->run(argc - 1, argv + 1);
+	return usage_error(NULL, "unknown command '%s'", argv[1]);
+}
