@@ -44,4 +44,8 @@ struct sdt_note {
  */
 int sdt_note_parse(const uint8_t *desc, size_t size, bool is64, bool msb, struct sdt_note *out);
 
+/* Why sdt_note_parse rejects a descriptor, as a short phrase for a
+ * warning ("empty provider", ...), or NULL if it is well formed. */
+const char *sdt_note_diagnose(const uint8_t *desc, size_t size, bool is64);
+
 #endif
