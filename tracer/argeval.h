@@ -1,0 +1,75 @@
+/*
+ * Argument evaluation on the hit path.
+ *
+ * At arm time each probe's parsed specs are compiled into arg_ops: the
+ * register table lookup, shift and mask, the symbol's link-time address
+ * and the wanted rendering are all resolved then.  On a hit,
+ * argeval_run() turns the stopped thread's registers into values with at
+ * most one gathered memory read for the memory operands, and one more for
+ * all string arguments together (each string read up to the end of its
+ * page; only a string that crosses a page costs another read).
+ */
+#ifndef PTAP_TRACER_ARGEVAL_H
+#define PTAP_TRACER_ARGEVAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/arch.h"
+#include "elf/argspec.h"
+#include "tracer/event.h"
+#include "tracer/mem.h"
+
+#define ARGEVAL_STR_MAX 512     /* bytes of a string argument shown */
+#define REG_NONE 0xffff
+
+struct arg_op {
+	uint8_t kind;           /* enum argspec_kind */
+	uint8_t size;           /* bytes */
+	bool is_signed;
+	bool is_float;
+	uint8_t render;         /* enum render */
+	uint8_t base_shift;     /* REG: bit shift of the named part */
+	uint8_t base_width;     /* REG: bytes of the named part */
+	uint8_t scale;
+	uint16_t base_off;      /* byte offset in struct arch_regs, or REG_NONE */
+	uint16_t index_off;
+	int64_t imm;            /* CONST: value; MEM: displacement;
+	                           SYMBOL: link-time address incl. displacement */
+	const char *error;      /* INVALID: the parser's reason */
+};
+
+struct arg_prog {
+	int nargs;
+	bool need_vec;          /* some operand is a vector register */
+	bool has_mem;           /* some operand is in memory */
+	bool has_str;           /* some argument is rendered as a string */
+	struct arg_op op[ARGSPEC_MAX_ARGS];
+};
+
+/*
+ * Compile nargs specs with their resolved symbol values and wanted
+ * renderings (render may be NULL: all default).
+ */
+void argeval_compile(struct arg_prog *prog, const struct argspec *specs, const uint64_t *sym_value,
+		     int nargs, const uint8_t *render);
+
+/* Per-hit scratch space: string bytes live here until the next hit. */
+struct arg_scratch {
+	char str[ARGSPEC_MAX_ARGS][ARGEVAL_STR_MAX];
+};
+
+/*
+ * Evaluate every argument into out[0..nargs).  bias is the module's load
+ * bias in this process.  Returns 0, or -ESRCH if the process vanished;
+ * unreadable memory is reported per argument as VAL_ERR.
+ */
+int argeval_run(const struct arg_prog *prog, const struct arch_regs *regs, uint64_t bias,
+		struct mem *mem, struct arg_scratch *scratch, struct value *out);
+
+/* Parse a type name of a -e type list ("str", "u64", "hex", ...):
+ * 0 and *render, or -EINVAL. */
+int render_parse(const char *name, size_t len, uint8_t *render);
+const char *render_name(uint8_t render);
+
+#endif

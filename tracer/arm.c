@@ -1,0 +1,502 @@
+/*
+ * Arming: finding the modules a process maps, writing int3 over their
+ * selected probe sites, raising their semaphores, and undoing all of it.
+ *
+ * For each file mapped with execute permission, the load bias comes from
+ * a mapping that covers one of the file's executable segments (elf/addr.h
+ * rule 3): bias = start - map_offset + p_offset - p_vaddr.  Every
+ * link-time address of that file (sites, semaphores, symbols) then runs
+ * at address + bias.  Before ptap writes anything it checks, against the
+ * same maps, that a site lies in an executable mapping of that very file
+ * and holds the one-byte nop sdt.h emits, and that a semaphore lies in a
+ * writable private mapping.  Nothing else is ever written.
+ *
+ * The dynamic loader (the module defining _dl_debug_state) gets one more
+ * int3, on the ret of _dl_debug_state, which glibc calls after every
+ * change to the list of loaded objects: at startup after the initial
+ * libraries are mapped (before their constructors run) and around every
+ * dlopen and dlclose.  At that trap ptap rescans the maps, arms what is
+ * new, forgets what is gone, and makes the thread return from the
+ * function as the ret would have.
+ */
+#include "tracer/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "common/util.h"
+#include "elf/addr.h"
+#include "tracer/python.h"
+
+static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_entry *e)
+{
+	struct tmodule *m;
+	struct elf_module *elf;
+	const char *why;
+	size_t i;
+	int fd, err;
+
+	for (m = t->modules; m; m = m->next)
+		if (m->elf && m->elf->dev == e->dev && m->elf->ino == e->ino)
+			return m;
+	m = xcalloc(1, sizeof(*m));
+	m->next = t->modules;
+	t->modules = m;
+	fd = procmaps_open(pid, e);
+	if (fd < 0) {
+		pr_debug("arm", "pid %d: cannot open %s: %s", pid, e->path, strerror(-fd));
+		return m;       /* an empty module: not retried on every scan */
+	}
+	err = elf_module_open(e->path, fd, &elf);
+	if (err) {
+		pr_debug("arm", "pid %d: %s: %s", pid, e->path, strerror(-err));
+		return m;
+	}
+	m->elf = elf;
+	for (i = 0; i < elf->nwarnings; i++)
+		tracer_notice(t, "%s: %s", elf->path, elf->warnings[i]);
+	selection_apply(t->cfg.sel, m, &t->next_probe_id);
+	if ((m->narmed || m->nsem_only) && !elf_module_traceable(elf, &why)) {
+		tracer_notice(t, "%s: not armed: %s", elf->path, why);
+		m->narmed = m->nsem_only = 0;
+	}
+	return m;
+}
+
+void tracer_modules_free(struct tracer *t)
+{
+	struct tmodule *m, *next;
+
+	for (m = t->modules; m; m = next) {
+		next = m->next;
+		if (m->elf)
+			elf_module_free(m->elf);
+		free(m->probes);
+		free(m);
+	}
+	t->modules = NULL;
+}
+
+static const struct map_entry *maps_find(const struct proc_maps *maps, uint64_t addr)
+{
+	size_t lo = 0, hi = maps->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (addr < maps->v[mid].start)
+			hi = mid;
+		else if (addr >= maps->v[mid].end)
+			lo = mid + 1;
+		else
+			return &maps->v[mid];
+	}
+	return NULL;
+}
+
+/* The module's load bias from an executable mapping of it, or -ENOENT. */
+static int module_bias(const struct elf_module *elf, const struct proc_maps *maps,
+		       const struct map_entry *first, uint64_t *bias)
+{
+	size_t i, j;
+	uint64_t rt;
+
+	for (i = (size_t)(first - maps->v); i < maps->n; i++) {
+		const struct map_entry *e = &maps->v[i];
+
+		if (e->dev != first->dev || e->ino != first->ino || !(e->prot & PROT_EXEC))
+			continue;
+		for (j = 0; j < elf->nsegs; j++) {
+			const struct elf_segment *s = &elf->segs[j];
+
+			if (!(s->flags & 1 /* PF_X */) || !s->filesz)
+				continue;
+			if (addr_in_mapping(e->start, e->end, e->offset, s->offset, &rt)) {
+				*bias = rt - s->vaddr;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+static struct pmod *pmod_find(struct tproc *p, const struct tmodule *tm, uint64_t bias)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmods; i++)
+		if (p->mods[i].tm == tm && p->mods[i].bias == bias)
+			return &p->mods[i];
+	return NULL;
+}
+
+static bool same_file(const struct map_entry *e, const struct elf_module *elf)
+{
+	return e && e->dev == elf->dev && e->ino == elf->ino;
+}
+
+static struct site *site_new(struct pmod *pm)
+{
+	pm->sites = xrealloc(pm->sites, (pm->nsites + 1) * sizeof(*pm->sites));
+	return &pm->sites[pm->nsites++];
+}
+
+/* Write an int3 at addr over the byte want; 0, or -errno with a notice. */
+static int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what)
+{
+	uint8_t byte;
+	int err;
+
+	err = mem_read(&p->mem, addr, &byte, 1);
+	if (err)
+		return err;
+	if (byte != want) {
+		if (byte == arch_trap_insn)
+			tracer_notice(t, "pid %d: %s at 0x%llx already holds an int3: another tracer is "
+				      "using it, or a ptap that was killed left it (see 'ptap cleanup'); "
+				      "not armed", p->pid, what, (unsigned long long)addr);
+		else
+			tracer_notice(t, "pid %d: %s at 0x%llx holds 0x%02x, not the expected 0x%02x; "
+				      "not armed", p->pid, what, (unsigned long long)addr, byte, want);
+		return -EILSEQ;
+	}
+	return mem_write(&p->mem, addr, &arch_trap_insn, 1);
+}
+
+static int sem_add(struct tproc *p, uint64_t addr, int delta)
+{
+	uint16_t v;
+	int err = mem_read(&p->mem, addr, &v, sizeof(v));
+
+	if (err)
+		return err;
+	if ((delta > 0 && v == 0xffff) || (delta < 0 && v == 0))
+		return -EOVERFLOW;
+	v = (uint16_t)(v + delta);
+	return mem_write(&p->mem, addr, &v, sizeof(v));
+}
+
+static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
+			  const struct proc_maps *maps, const struct probe_info *pi)
+{
+	uint64_t addr = pi->sdt->semaphore + pm->bias;
+	const struct map_entry *e;
+	size_t i;
+	int err;
+
+	for (i = 0; i < pm->nsems; i++)
+		if (pm->sems[i] == addr)
+			return;
+	e = maps_find(maps, addr);
+	if (!e || !(e->prot & PROT_WRITE) || e->shared) {
+		tracer_notice(t, "pid %d: semaphore of %s:%s at 0x%llx is not in a private writable "
+			      "mapping; not raised", p->pid, pi->provider, pi->name,
+			      (unsigned long long)addr);
+		return;
+	}
+	err = sem_add(p, addr, +1);
+	if (err) {
+		tracer_notice(t, "pid %d: cannot raise the semaphore of %s:%s at 0x%llx: %s", p->pid,
+			      pi->provider, pi->name, (unsigned long long)addr,
+			      err == -EOVERFLOW ? "it is at its maximum" : strerror(-err));
+		return;
+	}
+	pm->sems = xrealloc(pm->sems, (pm->nsems + 1) * sizeof(*pm->sems));
+	pm->sems[pm->nsems++] = addr;
+	t->stats.semaphores++;
+}
+
+static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
+		      const struct proc_maps *maps, const struct probe_info *pi)
+{
+	uint64_t addr = pi->sdt->pc + pm->bias;
+	const struct map_entry *e = maps_find(maps, addr);
+	char what[160];
+	struct site *s;
+
+	snprintf(what, sizeof(what), "%s:%s", pi->provider, pi->name);
+	if (!same_file(e, pm->tm->elf) || !(e->prot & PROT_EXEC)) {
+		tracer_notice(t, "pid %d: site of %s at 0x%llx is not in an executable mapping of %s; "
+			      "not armed", p->pid, what, (unsigned long long)addr, pm->tm->elf->path);
+		return;
+	}
+	if (u64map_get(&p->sites, addr))
+		return;
+	if (trap_write(t, p, addr, arch_site_insn, what))
+		return;
+	s = site_new(pm);
+	s->addr = addr;
+	s->orig = arch_site_insn;
+	s->kind = SITE_PROBE;
+	s->probe = pi;
+	s->bias = pm->bias;
+	t->stats.sites_armed++;
+}
+
+static void arm_dlhook(struct tracer *t, struct tproc *p, struct pmod *pm, const struct proc_maps *maps)
+{
+	uint64_t fn = pm->tm->elf->dl_debug_state + pm->bias;
+	uint8_t code[16];
+	struct site *s;
+	int off;
+
+	if (!same_file(maps_find(maps, fn), pm->tm->elf) || mem_read(&p->mem, fn, code, sizeof(code)))
+		return;
+	off = arch_return_site(code, sizeof(code));
+	if (off < 0) {
+		tracer_notice(t, "pid %d: %s: _dl_debug_state is not a bare return; libraries loaded "
+			      "later with dlopen will not be traced", p->pid, pm->tm->elf->path);
+		return;
+	}
+	if (trap_write(t, p, fn + (uint64_t)off, code[off], "_dl_debug_state"))
+		return;
+	s = site_new(pm);
+	s->addr = fn + (uint64_t)off;
+	s->orig = code[off];
+	s->kind = SITE_DLHOOK;
+	s->probe = NULL;
+	s->bias = pm->bias;
+}
+
+static void pmod_index_sites(struct tproc *p, struct pmod *pm)
+{
+	size_t i;
+
+	for (i = 0; i < pm->nsites; i++)
+		u64map_put(&p->sites, pm->sites[i].addr, &pm->sites[i]);
+}
+
+static void pmod_arm(struct tracer *t, struct tproc *p, struct pmod *pm, const struct proc_maps *maps)
+{
+	const struct tmodule *tm = pm->tm;
+	size_t i;
+
+	for (i = 0; i < tm->elf->nprobes && (tm->narmed || tm->nsem_only); i++) {
+		const struct probe_info *pi = &tm->probes[i];
+
+		if (pi->action == ACT_ARM)
+			arm_probe(t, p, pm, maps, pi);
+		if (pi->action != ACT_NONE && pi->sdt->semaphore)
+			arm_semaphore(t, p, pm, maps, pi);
+	}
+	if (tm->elf->dl_debug_state)
+		arm_dlhook(t, p, pm, maps);
+	pmod_index_sites(p, pm);
+}
+
+static void pmod_release(struct tracer *t, struct tproc *p, struct pmod *pm)
+{
+	size_t i;
+
+	for (i = 0; i < pm->nsites; i++) {
+		u64map_del(&p->sites, pm->sites[i].addr);
+		t->stats.sites_armed -= pm->sites[i].kind == SITE_PROBE;
+	}
+	t->stats.semaphores -= pm->nsems;
+	free(pm->sites);
+	free(pm->sems);
+	pm->sites = NULL;
+	pm->sems = NULL;
+	pm->nsites = pm->nsems = 0;
+}
+
+int proc_scan_modules(struct tracer *t, struct tproc *p)
+{
+	struct proc_maps maps;
+	size_t i, j;
+	int err;
+
+	err = procmaps_read(p->pid, &maps);
+	if (err)
+		return err;
+	for (i = 0; i < p->nmods; i++)
+		p->mods[i].present = false;
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+		struct tmodule *tm;
+		struct pmod *pm;
+		uint64_t bias;
+
+		if (!procmaps_is_file(e) || !(e->prot & PROT_EXEC))
+			continue;
+		tm = module_get(t, p->pid, e);
+		if (!tm->elf || (!tm->elf->nprobes && !tm->elf->dl_debug_state))
+			continue;
+		/* the first mapping of the file in address order gives the bias */
+		for (j = 0; j < i; j++)
+			if (maps.v[j].dev == e->dev && maps.v[j].ino == e->ino)
+				break;
+		if (module_bias(tm->elf, &maps, &maps.v[j], &bias))
+			continue;
+		pm = pmod_find(p, tm, bias);
+		if (!pm) {
+			VEC_RESERVE(p->mods, p->cap_mods, p->nmods + 1);
+			pm = &p->mods[p->nmods++];
+			memset(pm, 0, sizeof(*pm));
+			pm->tm = tm;
+			pm->bias = bias;
+			pmod_arm(t, p, pm, &maps);
+		}
+		pm->present = true;
+	}
+	/* modules unmapped since the last scan (dlclose): their bytes are gone */
+	for (i = 0; i < p->nmods;) {
+		if (p->mods[i].present) {
+			i++;
+			continue;
+		}
+		pmod_release(t, p, &p->mods[i]);
+		p->mods[i] = p->mods[--p->nmods];   /* the sites map points at
+		                                       pm->sites, not at pm */
+	}
+	procmaps_free(&maps);
+	return 0;
+}
+
+void proc_forget_image(struct tracer *t, struct tproc *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmods; i++)
+		pmod_release(t, p, &p->mods[i]);
+	free(p->mods);
+	p->mods = NULL;
+	p->nmods = p->cap_mods = 0;
+	u64map_free(&p->sites);
+}
+
+void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc *parent)
+{
+	size_t i, j;
+
+	proc_forget_image(t, child);
+	child->mods = xcalloc(parent->nmods ? parent->nmods : 1, sizeof(*child->mods));
+	child->cap_mods = parent->nmods ? parent->nmods : 1;
+	child->nmods = parent->nmods;
+	for (i = 0; i < parent->nmods; i++) {
+		const struct pmod *src = &parent->mods[i];
+		struct pmod *dst = &child->mods[i];
+
+		*dst = *src;
+		dst->sites = xmalloc((src->nsites ? src->nsites : 1) * sizeof(*dst->sites));
+		memcpy(dst->sites, src->sites, src->nsites * sizeof(*dst->sites));
+		dst->sems = xmalloc((src->nsems ? src->nsems : 1) * sizeof(*dst->sems));
+		memcpy(dst->sems, src->sems, src->nsems * sizeof(*dst->sems));
+		for (j = 0; j < dst->nsites; j++)
+			t->stats.sites_armed += dst->sites[j].kind == SITE_PROBE;
+		t->stats.semaphores += dst->nsems;
+		pmod_index_sites(child, dst);
+	}
+}
+
+/*
+ * Undo everything ptap wrote into p.  Every thread of p must be stopped.
+ * A site that no longer holds our int3 is left alone (someone else
+ * changed it) and reported; so is a semaphore already at zero.
+ */
+int proc_disarm(struct tracer *t, struct tproc *p)
+{
+	size_t i, j;
+	int err, ret = 0;
+	uint8_t byte;
+
+	for (i = 0; i < p->nmods; i++) {
+		struct pmod *pm = &p->mods[i];
+
+		for (j = 0; j < pm->nsites; j++) {
+			const struct site *s = &pm->sites[j];
+
+			err = mem_read(&p->mem, s->addr, &byte, 1);
+			if (!err && byte != arch_trap_insn) {
+				tracer_notice(t, "pid %d: the int3 at 0x%llx was changed by someone else "
+					      "(now 0x%02x); left as it is", p->pid,
+					      (unsigned long long)s->addr, byte);
+				continue;
+			}
+			if (!err)
+				err = mem_write(&p->mem, s->addr, &s->orig, 1);
+			if (err && err != -ESRCH) {
+				tracer_notice(t, "pid %d: cannot restore the byte at 0x%llx: %s", p->pid,
+					      (unsigned long long)s->addr, strerror(-err));
+				ret = err;
+			}
+		}
+		for (j = 0; j < pm->nsems; j++) {
+			err = sem_add(p, pm->sems[j], -1);
+			if (err && err != -ESRCH) {
+				tracer_notice(t, "pid %d: cannot lower the semaphore at 0x%llx: %s", p->pid,
+					      (unsigned long long)pm->sems[j],
+					      err == -EOVERFLOW ? "it is already 0" : strerror(-err));
+				ret = err;
+			}
+		}
+		pmod_release(t, p, pm);
+	}
+	free(p->mods);
+	p->mods = NULL;
+	p->nmods = p->cap_mods = 0;
+	u64map_free(&p->sites);
+	return ret;
+}
+
+bool proc_has_armed(const struct tproc *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nmods; i++) {
+		if (p->mods[i].nsems)
+			return true;
+		for (j = 0; j < p->mods[i].nsites; j++)
+			if (p->mods[i].sites[j].kind == SITE_PROBE)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Once a process's startup is over, say so if nothing could be armed in
+ * it and it looks like an interpreter the user meant to trace.
+ */
+void proc_check_nothing_armed(struct tracer *t, struct tproc *p)
+{
+	const struct tmodule *python = NULL;
+	const char *base, *why;
+	size_t i;
+
+	if ((p->flags & TP_NOTICED) || proc_has_armed(p) || !selection_wants_python(t->cfg.sel))
+		return;
+	p->flags |= TP_NOTICED;
+	for (i = 0; i < p->nmods; i++)
+		if (p->mods[i].tm->is_python)
+			python = p->mods[i].tm;
+	if (python) {
+		why = python_missing_function_markers(python->python_version);
+		tracer_notice(t, "pid %d (%s): no selected probe in %s%s%s", p->pid,
+			      p->exe ? p->exe : "?", python->elf->path, why ? ": " : "", why ? why : "");
+		return;
+	}
+	base = p->exe ? strrchr(p->exe, '/') : NULL;
+	base = base ? base + 1 : p->exe;
+	if (base && !strncmp(base, "python", 6))
+		tracer_notice(t, "pid %d (%s) has no stapsdt markers: this Python was built without "
+			      "--with-dtrace; Debian's /usr/bin/python3.11 has them", p->pid, p->exe);
+}
+
+/* The thread stopped on the int3 over _dl_debug_state's ret: rescan, then
+ * return from the function as the ret would have. */
+int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs)
+{
+	struct tproc *p = proc_mm(th->proc);
+	uint64_t ret_addr;
+	int err;
+
+	(void)t;
+	err = mem_read(&p->mem, arch_regs_sp(regs), &ret_addr, sizeof(ret_addr));
+	if (err)
+		return err;
+	arch_regs_emulate_return(regs, ret_addr);
+	return arch_regs_store(th->tid, regs);
+}

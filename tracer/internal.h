@@ -1,0 +1,189 @@
+/*
+ * The engine's own structures, shared by tracer/loop.c (the event loop),
+ * tracer/tracee.c (launch, attach, detach) and tracer/arm.c (modules,
+ * breakpoints, semaphores).  Consumers see only tracer.h.
+ *
+ * One struct tthread per traced thread and one struct tproc per traced
+ * process (thread group).  Threads are found by tid, processes by pid,
+ * both in hash maps of the struct tracer.
+ */
+#ifndef PTAP_TRACER_INTERNAL_H
+#define PTAP_TRACER_INTERNAL_H
+
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arch/arch.h"
+#include "common/hashmap.h"
+#include "tracer/argeval.h"
+#include "tracer/mem.h"
+#include "tracer/procmaps.h"
+#include "tracer/select.h"
+#include "tracer/tracer.h"
+
+/*
+ * Thread flags.
+ *
+ * TT_RUNNING   set when the loop resumes the thread (PTRACE_CONT or
+ *              PTRACE_LISTEN); cleared when waitpid reports a stop.  A
+ *              thread without it sits in a ptrace-stop we have not ended.
+ * TT_LISTENING set when a group-stop (SIGSTOP, SIGTSTP, ...) was answered
+ *              with PTRACE_LISTEN: the thread stays stopped, as it would
+ *              without ptap, until SIGCONT; cleared on its next stop.
+ * TT_NEW       set for an auto-attached thread or child whose first stop
+ *              has not been seen yet; cleared by that stop.
+ * TT_INTERRUPTED  set when we sent PTRACE_INTERRUPT (to detach) and the
+ *              resulting stop is still to come; cleared by any stop.
+ */
+enum {
+	TT_RUNNING = 1u << 0,
+	TT_LISTENING = 1u << 1,
+	TT_NEW = 1u << 2,
+	TT_INTERRUPTED = 1u << 3,
+};
+
+struct tproc;
+
+struct tthread {
+	pid_t tid;
+	struct tproc *proc;          /* the process it belongs to */
+	unsigned flags;              /* TT_* */
+	int pending_sig;             /* signal to hand over at detach (a
+	                                signal-delivery-stop we ended up holding) */
+	cpu_set_t saved_cpus;        /* affinity before ptap pinned it */
+	bool pinned;                 /* saved_cpus is valid and must be restored */
+};
+
+static inline bool thread_running(const struct tthread *th) { return th->flags & TT_RUNNING; }
+static inline bool thread_is_new(const struct tthread *th) { return th->flags & TT_NEW; }
+
+struct site;
+
+/* A module mapped into a process, with where it is loaded there and what
+ * ptap changed in it. */
+struct pmod {
+	struct tmodule *tm;          /* the file's probes (tracer-wide cache) */
+	uint64_t bias;               /* run-time address - link-time address */
+	bool present;                /* seen in the latest maps scan */
+	struct site *sites;          /* int3s written into this module */
+	size_t nsites;
+	uint64_t *sems;              /* run-time addresses of the semaphores
+	                                raised by one, each distinct once */
+	size_t nsems;
+};
+
+enum site_kind {
+	SITE_PROBE,                  /* a stapsdt marker: decode and report */
+	SITE_DLHOOK,                 /* the loader's _dl_debug_state: rescan modules */
+};
+
+/* One int3 ptap wrote into a process. */
+struct site {
+	uint64_t addr;               /* run-time address of the int3 */
+	uint8_t orig;                /* the byte it replaced */
+	uint8_t kind;                /* enum site_kind */
+	const struct probe_info *probe;   /* SITE_PROBE */
+	uint64_t bias;               /* of the module, for SYMBOL arguments */
+};
+
+/*
+ * Process flags.
+ *
+ * TP_LAUNCHED    the command ptap started (its exit status is ptap's).
+ * TP_SHARED_MM   a vfork child (or CLONE_VM process) we do not follow:
+ *                it shares its parent's memory, so its sites are the
+ *                parent's; it is kept traced, silently, until it execs or
+ *                exits, and never cleaned on its own.
+ * TP_STARTED     its startup is complete: attached, or the loader
+ *                reported its first consistent state after exec (or it
+ *                has no loader).  "Nothing armed" is judged only then.
+ * TP_NOTICED     the "nothing to trace here" notice was given for the
+ *                current image; cleared by exec.
+ * TP_UNFOLLOWED  a forked child under --no-follow: at its first stop its
+ *                copy of ptap's int3s and semaphores is undone and it is
+ *                detached, so it never runs into a trap nobody handles.
+ */
+enum {
+	TP_LAUNCHED = 1u << 0,
+	TP_SHARED_MM = 1u << 1,
+	TP_STARTED = 1u << 2,
+	TP_NOTICED = 1u << 3,
+	TP_UNFOLLOWED = 1u << 4,
+};
+
+struct tproc {
+	pid_t pid;
+	unsigned flags;              /* TP_* */
+	int nthreads;                /* live struct tthreads pointing here */
+	struct mem mem;              /* its memory */
+	struct tproc *mm_owner;      /* TP_SHARED_MM: the process whose memory
+	                                (and arming) it shares, else NULL */
+	struct pmod *mods;           /* modules found in its maps */
+	size_t nmods, cap_mods;
+	struct u64map sites;         /* run-time address -> struct site * */
+	char *exe;                   /* executable path as the target sees it */
+	uint64_t hits;
+};
+
+/* The process whose memory p runs in (itself, or a vfork parent). */
+static inline struct tproc *proc_mm(struct tproc *p)
+{
+	return p->mm_owner ? p->mm_owner : p;
+}
+
+struct tracer {
+	struct tracer_config cfg;
+	const struct tracer_hooks *hooks;
+	void *ctx;
+	struct u64map threads;       /* tid -> struct tthread * */
+	struct u64map procs;         /* pid -> struct tproc * */
+	struct u64map early;         /* tid -> wait status + 1: stops of
+	                                auto-attached tasks reported before
+	                                their parent's clone/fork event */
+	struct tmodule *modules;     /* every ELF file seen, by dev/ino */
+	uint32_t next_probe_id;
+	uint64_t start_ns;
+	uint64_t deadline_ns;        /* 0 = none */
+	uint64_t next_tick_ns;
+	pid_t launched;              /* the launched command, 0 if none */
+	int launched_status;         /* its wait status, -1 while it runs */
+	bool stop;                   /* leave the loop */
+	enum tracer_stop reason;
+	int pin_cpu;                 /* CPU tracer and targets share, -1 none */
+	cpu_set_t own_cpus;          /* ptap's affinity before pinning */
+	struct tracer_stats stats;
+	struct arch_regs regs;       /* the stopped thread's, at a hit */
+	struct arg_scratch scratch;  /* string bytes of the current event */
+	struct event ev;
+};
+
+/* tracer/loop.c */
+void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching);
+void tracer_signals_default(void);
+void tracer_notice(struct tracer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* tracer/tracee.c: thread and process bookkeeping */
+struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigned flags);
+void thread_forget(struct tracer *t, struct tthread *th);
+struct tproc *proc_add(struct tracer *t, pid_t pid, unsigned flags);
+void proc_forget(struct tracer *t, struct tproc *p);
+int thread_resume(struct tracer *t, struct tthread *th, int sig);
+void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited);
+void tracer_detach_all(struct tracer *t);
+int tracee_seize(pid_t tid, bool launched);
+
+/* tracer/arm.c */
+int proc_scan_modules(struct tracer *t, struct tproc *p);
+void proc_forget_image(struct tracer *t, struct tproc *p);
+void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc *parent);
+int proc_disarm(struct tracer *t, struct tproc *p);
+bool proc_has_armed(const struct tproc *p);
+void proc_check_nothing_armed(struct tracer *t, struct tproc *p);
+int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs);
+void tracer_modules_free(struct tracer *t);
+
+#endif

@@ -1,0 +1,550 @@
+/*
+ * The event loop: wait for any tracee to stop, classify the stop, act on
+ * it, resume the thread.  One waitpid per stop; a probe hit then costs
+ * one PTRACE_GETREGS, at most one memory read for all of its arguments
+ * (tracer/argeval.c) and one PTRACE_CONT: the int3 replaced a one-byte
+ * nop, so the thread resumes right after it with nothing to restore.
+ *
+ * Everything the loop must do besides (ticks for the consumer, the time
+ * limit, a stop signal) is flagged by signal handlers: the handlers only
+ * set flags, and waitpid returning EINTR brings the loop round to look at
+ * them.  A periodic SIGALRM bounds how long a flag set just before
+ * waitpid can wait.
+ */
+#include "tracer/internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+static volatile sig_atomic_t sig_stop_flag;     /* SIGINT, SIGTERM, SIGHUP came */
+static volatile sig_atomic_t sig_stop_signo;
+static volatile sig_atomic_t sig_stop_from_tty; /* sent by the terminal driver */
+static volatile sig_atomic_t sig_tick_flag;     /* SIGALRM came */
+
+static void on_stop_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	sig_stop_flag = 1;
+	sig_stop_signo = sig;
+	sig_stop_from_tty = si && si->si_code == SI_KERNEL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	sig_tick_flag = 1;
+}
+
+void tracer_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_stop_signal;
+	sa.sa_flags = SA_SIGINFO;       /* no SA_RESTART: waitpid must return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void tracer_signals_default(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM, SIGPIPE, SIGWINCH };
+	sigset_t all;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+void tracer_notice(struct tracer *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	if (t->hooks->notice)
+		t->hooks->notice(t->ctx, msg);
+	else
+		fprintf(stderr, "ptap: %s\n", msg);
+	free(msg);
+}
+
+/* What a stop means, and so how the thread goes on. */
+enum stop_kind {
+	SK_HIT,          /* int3 at an armed probe site: report it, resume past it */
+	SK_DLHOOK,       /* int3 on _dl_debug_state's ret: rescan, return, resume */
+	SK_SIGNAL,       /* a signal for the target: resume delivering it */
+	SK_GROUP_STOP,   /* SIGSTOP & co. stopped the process: PTRACE_LISTEN */
+	SK_FIRST_STOP,   /* an auto-attached thread or child starts: resume */
+	SK_EVENT_STOP,   /* our PTRACE_INTERRUPT, or a SIGCONT notification: resume */
+	SK_CLONE,        /* a new thread (or CLONE_VM process): take it in, resume */
+	SK_FORK,         /* a forked child: take it in (or clean it), resume */
+	SK_VFORK,        /* a vforked child, sharing the parent's memory */
+	SK_EXEC,         /* a new program: drop the old image, arm the new one */
+	SK_OTHER,        /* any other ptrace event: resume */
+};
+
+/* How loop_handle ends a stop. */
+enum {
+	RESUME_LISTEN = -1,     /* PTRACE_LISTEN: stay in group-stop */
+	RESUME_HOLD = -2,       /* leave it stopped (detaching) */
+	RESUME_GONE = -3,       /* the thread was detached or forgotten */
+};
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static enum stop_kind classify(struct tracer *t, struct tthread *th, int status, struct site **site)
+{
+	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
+	struct tproc *mm;
+
+	switch (event) {
+	case 0:
+		break;
+	case PTRACE_EVENT_STOP:
+		if (thread_is_new(th))
+			return SK_FIRST_STOP;
+		return is_stop_signal(sig) ? SK_GROUP_STOP : SK_EVENT_STOP;
+	case PTRACE_EVENT_CLONE:
+		return SK_CLONE;
+	case PTRACE_EVENT_FORK:
+		return SK_FORK;
+	case PTRACE_EVENT_VFORK:
+		return SK_VFORK;
+	case PTRACE_EVENT_EXEC:
+		return SK_EXEC;
+	default:
+		return SK_OTHER;
+	}
+	if (sig != SIGTRAP)
+		return SK_SIGNAL;
+	/* SIGTRAP right after one of our int3s is ours; anything else is the
+	 * target's own (its own int3, a kill -TRAP) and is delivered. */
+	mm = proc_mm(th->proc);
+	if (!mm->sites.count || arch_regs_fetch(th->tid, &t->regs, false))
+		return SK_SIGNAL;
+	*site = u64map_get(&mm->sites, arch_regs_pc(&t->regs) - 1);
+	if (!*site)
+		return SK_SIGNAL;
+	return (*site)->kind == SITE_DLHOOK ? SK_DLHOOK : SK_HIT;
+}
+
+static void deliver_hit(struct tracer *t, struct tthread *th, const struct site *s)
+{
+	struct tproc *p = th->proc, *mm = proc_mm(p);
+	const struct probe_info *pi = s->probe;
+	struct event *ev = &t->ev;
+	int i;
+
+	if (p->flags & TP_SHARED_MM && t->cfg.no_follow)
+		return;         /* a vfork child we do not follow: silent */
+	if (unlikely(pi->prog.need_vec) && arch_regs_fetch(th->tid, &t->regs, true))
+		return;
+	ev->time_ns = now_ns() - t->start_ns;
+	ev->pid = p->pid;
+	ev->tid = th->tid;
+	ev->probe = pi;
+	ev->nargs = pi->prog.nargs;
+	mm->mem.pid = th->tid;  /* read through the thread that is surely alive */
+	if (argeval_run(&pi->prog, &t->regs, s->bias, &mm->mem, &t->scratch, ev->args) == -ESRCH)
+		return;
+	for (i = 0; i < ev->nargs; i++)
+		t->stats.arg_errors += ev->args[i].type == VAL_ERR;
+	t->stats.hits++;
+	p->hits++;
+	if (t->hooks->event)
+		t->hooks->event(t->ctx, ev);
+}
+
+static bool proc_has_dlhook(const struct tproc *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nmods; i++)
+		for (j = 0; j < p->mods[i].nsites; j++)
+			if (p->mods[i].sites[j].kind == SITE_DLHOOK)
+				return true;
+	return false;
+}
+
+static void mark_started(struct tracer *t, struct tproc *p)
+{
+	if (p->flags & TP_STARTED)
+		return;
+	p->flags |= TP_STARTED;
+	proc_check_nothing_armed(t, p);
+}
+
+static int on_dlhook(struct tracer *t, struct tthread *th, bool detaching)
+{
+	struct tproc *p = th->proc;
+	int err;
+
+	if (!detaching && !(p->flags & TP_SHARED_MM)) {
+		err = proc_scan_modules(t, p);
+		if (err && err != -ESRCH)
+			tracer_notice(t, "pid %d: cannot rescan its modules: %s", p->pid, strerror(-err));
+		mark_started(t, p);
+	}
+	err = dlhook_return(t, th, &t->regs);
+	if (err) {
+		tracer_notice(t, "pid %d: cannot step over the loader hook: %s", p->pid, strerror(-err));
+		return RESUME_GONE;
+	}
+	return 0;
+}
+
+/* Undo a --no-follow child's inherited int3s and semaphores and let it go. */
+static int release_unfollowed(struct tracer *t, struct tthread *th)
+{
+	struct tproc *p = th->proc;
+
+	proc_disarm(t, p);
+	ptrace(PTRACE_DETACH, th->tid, NULL, NULL);
+	thread_forget(t, th);
+	if (!p->nthreads)
+		proc_forget(t, p);
+	return RESUME_GONE;
+}
+
+static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop_kind kind,
+			     bool detaching)
+{
+	struct tproc *p = parent->proc, *c;
+	const cpu_set_t *cpus = parent->pinned ? &parent->saved_cpus : NULL;
+	struct tthread *nt;
+	unsigned long msg = 0;
+	pid_t tid;
+	void *early;
+	char path[64];
+	FILE *f;
+	char line[128];
+	long tgid = -1;
+
+	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, NULL, &msg) < 0 || !msg)
+		return;
+	tid = (pid_t)msg;
+	if (u64map_get(&t->threads, (uint64_t)tid))
+		return;
+	if (kind == SK_CLONE) {
+		snprintf(path, sizeof(path), "/proc/%d/status", tid);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "Tgid:", 5))
+				tgid = strtol(line + 5, NULL, 10);
+		if (f)
+			fclose(f);
+	}
+	if (kind == SK_CLONE && (tgid == p->pid || tgid < 0)) {
+		nt = thread_add(t, tid, p, TT_NEW | TT_RUNNING);
+	} else {
+		/* a new process: a vfork or CLONE_VM child shares our memory */
+		c = proc_add(t, tid, 0);
+		c->exe = p->exe ? xstrdup(p->exe) : NULL;
+		if (kind == SK_VFORK) {
+			c->flags |= TP_SHARED_MM;
+			c->mm_owner = proc_mm(p);
+		} else {
+			proc_copy_arming(t, c, proc_mm(p));
+			if (t->cfg.no_follow)
+				c->flags |= TP_UNFOLLOWED;
+		}
+		c->flags |= p->flags & TP_STARTED;
+		nt = thread_add(t, tid, c, TT_NEW | TT_RUNNING);
+		if (!t->cfg.no_follow && t->hooks->process_start)
+			t->hooks->process_start(t->ctx, tid, p->pid);
+	}
+	thread_pin(t, nt, cpus);
+	/* its first stop may have come before this event */
+	early = u64map_del(&t->early, (uint64_t)tid);
+	if (early)
+		loop_handle(t, tid, (int)(uintptr_t)early - 1, detaching);
+}
+
+static int on_exec(struct tracer *t, struct tthread *th)
+{
+	struct tproc *p = th->proc;
+	unsigned long former = 0;
+	struct tthread *old;
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	/* the thread that called execve now has the process's pid; every
+	 * other thread is gone, the old leader without an exit report */
+	ptrace(PTRACE_GETEVENTMSG, th->tid, NULL, &former);
+	if ((pid_t)former != th->tid) {
+		old = u64map_get(&t->threads, (uint64_t)former);
+		if (old) {
+			th->pinned = old->pinned;
+			th->saved_cpus = old->saved_cpus;
+			thread_forget(t, old);
+		}
+	}
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *o = v;
+
+		if (o->proc == p && o != th) {
+			thread_forget(t, o);
+			i = 0;
+		}
+	}
+	if (p->flags & TP_SHARED_MM) {
+		p->flags &= ~TP_SHARED_MM;
+		p->mm_owner = NULL;
+		if (t->cfg.no_follow) {
+			ptrace(PTRACE_DETACH, th->tid, NULL, NULL);
+			thread_forget(t, th);
+			proc_forget(t, p);
+			return RESUME_GONE;
+		}
+		if (t->hooks->process_start)
+			t->hooks->process_start(t->ctx, p->pid, 0);
+	}
+	proc_forget_image(t, p);
+	mem_reset(&p->mem);
+	p->mem.pid = p->pid;
+	p->flags &= ~(TP_STARTED | TP_NOTICED);
+	free(p->exe);
+	p->exe = procmaps_exe_path(p->pid);
+	if (t->hooks->process_exec)
+		t->hooks->process_exec(t->ctx, p->pid, p->exe ? p->exe : "?");
+	if (proc_scan_modules(t, p) == 0 && !proc_has_dlhook(p))
+		mark_started(t, p);     /* no loader: everything is mapped now */
+	return 0;
+}
+
+static void on_task_exit(struct tracer *t, struct tthread *th, int status)
+{
+	struct tproc *p = th->proc;
+	bool leader = th->tid == p->pid;
+
+	thread_forget(t, th);
+	if (leader && p->pid == t->launched)
+		t->launched_status = status;
+	if (p->nthreads)
+		return;
+	if (t->hooks->process_exit && !(p->flags & (TP_UNFOLLOWED)) &&
+	    !(t->cfg.no_follow && p->flags & TP_SHARED_MM))
+		t->hooks->process_exit(t->ctx, p->pid, status);
+	proc_forget(t, p);
+}
+
+static int dispatch(struct tracer *t, struct tthread *th, int status, bool detaching)
+{
+	struct site *site = NULL;
+	enum stop_kind kind = classify(t, th, status, &site);
+
+	switch (kind) {
+	case SK_HIT:
+		deliver_hit(t, th, site);
+		return 0;
+	case SK_DLHOOK:
+		return on_dlhook(t, th, detaching);
+	case SK_SIGNAL:
+		return WSTOPSIG(status);
+	case SK_GROUP_STOP:
+		return RESUME_LISTEN;
+	case SK_FIRST_STOP:
+		th->flags &= ~TT_NEW;
+		if (th->proc->flags & TP_UNFOLLOWED)
+			return release_unfollowed(t, th);
+		return 0;
+	case SK_EVENT_STOP:
+		return 0;
+	case SK_CLONE:
+	case SK_FORK:
+	case SK_VFORK:
+		take_in_new_task(t, th, kind, detaching);
+		return 0;
+	case SK_EXEC:
+		return on_exec(t, th);
+	case SK_OTHER:
+		return 0;
+	}
+	return 0;
+}
+
+void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
+{
+	struct tthread *th = u64map_get(&t->threads, (uint64_t)tid);
+	int how;
+
+	if (!th) {
+		/* an auto-attached task whose parent has not reported it yet
+		 * (kept until it does), or a thread we already forgot */
+		if (WIFSTOPPED(status))
+			u64map_put(&t->early, (uint64_t)tid, (void *)(uintptr_t)(status + 1));
+		return;
+	}
+	th->flags &= ~(TT_RUNNING | TT_INTERRUPTED | TT_LISTENING);
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		on_task_exit(t, th, status);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	how = dispatch(t, th, status, detaching);
+	if (how == RESUME_GONE)
+		return;
+	if (detaching) {
+		/* hold it for detach; a signal it was to get goes with it */
+		if (how > 0)
+			th->pending_sig = how;
+		return;
+	}
+	thread_resume(t, th, how);
+}
+
+/* The one place a stopped thread is set going again. */
+int thread_resume(struct tracer *t, struct tthread *th, int how)
+{
+	long r;
+
+	(void)t;
+	if (how == RESUME_LISTEN) {
+		r = ptrace(PTRACE_LISTEN, th->tid, NULL, NULL);
+		th->flags |= TT_LISTENING;
+	} else {
+		r = ptrace(PTRACE_CONT, th->tid, NULL, (void *)(long)(how > 0 ? how : 0));
+	}
+	if (r == 0)
+		th->flags |= TT_RUNNING;
+	/* ESRCH: killed meanwhile; its exit is reported by waitpid */
+	return r ? -errno : 0;
+}
+
+static void service_flags(struct tracer *t)
+{
+	uint64_t now;
+
+	if (sig_stop_flag && !t->stop) {
+		t->stop = true;
+		t->reason = TSTOP_SIGNAL;
+	}
+	if (!sig_tick_flag)
+		return;
+	sig_tick_flag = 0;
+	now = now_ns();
+	if (t->deadline_ns && now >= t->deadline_ns && !t->stop) {
+		t->stop = true;
+		t->reason = TSTOP_DURATION;
+	}
+	if (t->cfg.tick_ms && now >= t->next_tick_ns) {
+		t->next_tick_ns += (uint64_t)t->cfg.tick_ms * 1000000u;
+		if (t->next_tick_ns <= now)
+			t->next_tick_ns = now + (uint64_t)t->cfg.tick_ms * 1000000u;
+		if (t->hooks->tick)
+			t->hooks->tick(t->ctx, now);
+	}
+}
+
+static void ticker_set(unsigned ms)
+{
+	struct itimerval it = { { ms / 1000, (ms % 1000) * 1000 }, { ms / 1000, (ms % 1000) * 1000 } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* After detaching: a launched command that is still running is ptap's
+ * child; end it as documented in ptap(1) and collect its status. */
+static void finish_launched(struct tracer *t)
+{
+	int status;
+
+	if (!t->launched || t->launched_status != -1)
+		return;
+	if (kill(t->launched, 0))
+		return;
+	if (t->reason == TSTOP_SIGNAL) {
+		/* the terminal already sent it the same signal */
+		if (!sig_stop_from_tty)
+			kill(t->launched, sig_stop_signo);
+	} else {
+		kill(t->launched, SIGTERM);
+		kill(t->launched, SIGCONT);
+	}
+	sig_stop_flag = 0;
+	while (waitpid(t->launched, &status, 0) < 0) {
+		if (errno != EINTR || sig_stop_flag)
+			return; /* a second signal: stop waiting, leave it running */
+	}
+	t->launched_status = status;
+}
+
+enum tracer_stop tracer_run(struct tracer *t)
+{
+	int status;
+	pid_t tid;
+
+	sig_stop_flag = 0;
+	sig_tick_flag = 0;
+	t->next_tick_ns = now_ns() + (uint64_t)t->cfg.tick_ms * 1000000u;
+	ticker_set(t->cfg.tick_ms && t->cfg.tick_ms < 100 ? t->cfg.tick_ms : 100);
+	while (!t->stop) {
+		if (sig_tick_flag || sig_stop_flag) {
+			service_flags(t);
+			if (t->stop)
+				break;
+		}
+		if (!t->stats.threads && !t->early.count) {
+			t->reason = TSTOP_TARGETS_GONE;
+			break;
+		}
+		tid = waitpid(-1, &status, __WALL);
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != ECHILD)
+				tracer_notice(t, "waitpid: %s", strerror(errno));
+			t->reason = errno == ECHILD ? TSTOP_TARGETS_GONE : TSTOP_ERROR;
+			break;
+		}
+		loop_handle(t, tid, status, false);
+	}
+	t->stop = true;
+	tracer_detach_all(t);
+	ticker_set(0);
+	finish_launched(t);
+	return t->reason;
+}
+
+void tracer_request_stop(struct tracer *t)
+{
+	if (!t->stop) {
+		t->stop = true;
+		t->reason = TSTOP_REQUEST;
+	}
+}
+
+int tracer_stop_signal(const struct tracer *t)
+{
+	(void)t;
+	return sig_stop_signo;
+}

@@ -1,0 +1,84 @@
+/*
+ * Creating and freeing a tracer, and what it tells its consumer about
+ * itself.  The work is in loop.c (events), tracee.c (launch, attach,
+ * detach) and arm.c (breakpoints and semaphores).
+ */
+#include "tracer/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+struct tracer *tracer_new(const struct tracer_config *cfg, const struct tracer_hooks *hooks, void *ctx)
+{
+	static const struct tracer_hooks no_hooks;
+	struct tracer *t = xcalloc(1, sizeof(*t));
+	cpu_set_t one;
+	int cpu;
+
+	t->cfg = *cfg;
+	t->hooks = hooks ? hooks : &no_hooks;
+	t->ctx = ctx;
+	u64map_init(&t->threads);
+	u64map_init(&t->procs);
+	u64map_init(&t->early);
+	t->start_ns = now_ns();
+	t->launched_status = -1;
+	t->pin_cpu = -1;
+	if (cfg->duration > 0)
+		t->deadline_ns = t->start_ns + (uint64_t)(cfg->duration * 1e9);
+	/* share one CPU with the targets: a ptrace stop then wakes ptap
+	 * without an inter-processor wake-up (see ptap(1), --no-pin) */
+	cpu = sched_getcpu();
+	if (!cfg->no_pin && cpu >= 0 && !sched_getaffinity(0, sizeof(t->own_cpus), &t->own_cpus)) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (!sched_setaffinity(0, sizeof(one), &one))
+			t->pin_cpu = cpu;
+	}
+	return t;
+}
+
+void tracer_free(struct tracer *t)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	if (!t)
+		return;
+	while (u64map_next(&t->threads, &i, &k, &v))
+		free(v);
+	i = 0;
+	while (u64map_next(&t->procs, &i, &k, &v)) {
+		struct tproc *p = v;
+
+		proc_forget_image(t, p);
+		mem_close(&p->mem);
+		free(p->exe);
+		free(p);
+	}
+	u64map_free(&t->threads);
+	u64map_free(&t->procs);
+	u64map_free(&t->early);
+	tracer_modules_free(t);
+	if (t->pin_cpu >= 0)
+		sched_setaffinity(0, sizeof(t->own_cpus), &t->own_cpus);
+	free(t);
+}
+
+int tracer_launched_status(const struct tracer *t)
+{
+	return t->launched_status;
+}
+
+void tracer_get_stats(const struct tracer *t, struct tracer_stats *st)
+{
+	*st = t->stats;
+}
+
+uint64_t tracer_elapsed_ns(const struct tracer *t)
+{
+	return now_ns() - t->start_ns;
+}

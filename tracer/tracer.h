@@ -1,0 +1,110 @@
+/*
+ * The ptrace engine: launch a command or attach to processes, arm the
+ * selected stapsdt probes in every thread and in followed children, and
+ * hand each hit to a consumer with its arguments decoded; on stop, put
+ * every byte and semaphore back and detach.
+ *
+ * A consumer (ptap trace, top, flow, monitor) fills a tracer_config,
+ * creates the tracer, adds targets, and calls tracer_run(), which returns
+ * when every target is gone, the time limit passes, a stop signal
+ * arrives, or the consumer calls tracer_request_stop().  Callbacks run on
+ * the tracer's thread, between two waits; the hit callback must be quick
+ * and must not block (the traced thread is stopped until it returns).
+ */
+#ifndef PTAP_TRACER_TRACER_H
+#define PTAP_TRACER_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tracer/event.h"
+#include "tracer/select.h"
+
+struct tracer;
+
+struct tracer_hooks {
+	/* A probe hit.  Strings in ev are valid only during the call. */
+	void (*event)(void *ctx, const struct event *ev);
+	/* Every tick_ms, from the loop (not from a signal handler). */
+	void (*tick)(void *ctx, uint64_t now_ns);
+	/* A process began to be traced: launched, attached, or a followed
+	 * child (parent is then its parent's pid, else 0). */
+	void (*process_start)(void *ctx, pid_t pid, pid_t parent);
+	/* A traced process executed a new program. */
+	void (*process_exec)(void *ctx, pid_t pid, const char *exe);
+	/* A traced process ended; status as from waitpid. */
+	void (*process_exit)(void *ctx, pid_t pid, int status);
+	/* Something the user should know, already a full sentence (no
+	 * "ptap:" prefix).  NULL: printed on stderr. */
+	void (*notice)(void *ctx, const char *msg);
+};
+
+struct tracer_config {
+	struct selection *sel;      /* probes to arm (borrowed) */
+	bool no_follow;             /* do not trace forked children */
+	bool no_pin;                /* do not keep tracer and target on one CPU */
+	double duration;            /* stop after this many seconds; 0 = never */
+	unsigned tick_ms;           /* hooks->tick period; 0 = no ticks */
+	bool quiet;                 /* no "attached"/"detached" lines on stderr */
+};
+
+enum tracer_stop {
+	TSTOP_NONE,
+	TSTOP_TARGETS_GONE,         /* every traced process ended */
+	TSTOP_SIGNAL,               /* SIGINT, SIGTERM or SIGHUP to ptap */
+	TSTOP_DURATION,             /* --duration passed */
+	TSTOP_REQUEST,              /* the consumer asked (q, --iterations) */
+	TSTOP_ERROR,                /* an internal error; see the message */
+};
+
+struct tracer_stats {
+	uint64_t hits;              /* probe events delivered */
+	uint64_t arg_errors;        /* arguments that could not be read */
+	uint64_t sites_armed;       /* int3s currently in place, all processes */
+	uint64_t semaphores;        /* semaphores currently raised by ptap */
+	unsigned processes;         /* currently traced */
+	unsigned threads;
+};
+
+struct tracer *tracer_new(const struct tracer_config *cfg, const struct tracer_hooks *hooks,
+			  void *ctx);
+void tracer_free(struct tracer *t);
+
+/*
+ * Start argv[0] (searched in PATH like a shell) traced.  The probes of
+ * the program and of its libraries are armed before any of its own code
+ * runs.  Returns the pid, or -errno: -ENOENT (command not found),
+ * -EACCES, ...; *why then names the problem in a sentence.
+ */
+pid_t tracer_launch(struct tracer *t, char *const argv[], const char **why);
+
+/*
+ * Attach to every thread of pid and arm it.  0, or -errno with *why: no
+ * such process, not permitted (with the reason: another user's process,
+ * yama ptrace_scope, already traced by another tracer), ...
+ */
+int tracer_attach(struct tracer *t, pid_t pid, char **why);
+
+/* Run until a stop condition; returns why it stopped.  On return every
+ * target is detached and restored (or gone). */
+enum tracer_stop tracer_run(struct tracer *t);
+
+/* Ask the loop to stop (safe from hooks). */
+void tracer_request_stop(struct tracer *t);
+
+/* Exit status of the launched command as waitpid reports it, or -1 if it
+ * has not ended (ptap then detached from it and it goes on). */
+int tracer_launched_status(const struct tracer *t);
+/* The signal that stopped the tracer, for TSTOP_SIGNAL. */
+int tracer_stop_signal(const struct tracer *t);
+
+void tracer_get_stats(const struct tracer *t, struct tracer_stats *st);
+/* Nanoseconds since tracer_new, on the events' clock. */
+uint64_t tracer_elapsed_ns(const struct tracer *t);
+
+/* Install ptap's handlers for SIGINT/SIGTERM/SIGHUP (stop), SIGALRM
+ * (ticks) and SIGPIPE (ignored); restore the defaults in a child. */
+void tracer_signals_install(void);
+
+#endif

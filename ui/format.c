@@ -1,0 +1,104 @@
+/*
+ * Value printing; see format.h.
+ */
+#include "ui/format.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sys/wait.h>
+
+#include "common/json.h"
+
+void format_escaped(FILE *f, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\r': fputs("\\r", f); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				fprintf(f, "\\x%02x", c);
+			else
+				fputc(c, f);
+		}
+	}
+}
+
+const char *format_value_error(const struct value *v)
+{
+	switch (v->err) {
+	case -EFAULT: return "unreadable";
+	case -EINVAL: return "bad spec";
+	case -ESRCH: return "process gone";
+	default: return "error";
+	}
+}
+
+void format_value(FILE *f, const struct value *v)
+{
+	switch (v->type) {
+	case VAL_S64:
+		fprintf(f, "%" PRId64, v->i);
+		break;
+	case VAL_U64:
+		fprintf(f, "%" PRIu64, v->u);
+		break;
+	case VAL_HEX:
+		fprintf(f, "0x%" PRIx64, v->u);
+		break;
+	case VAL_F64:
+		fprintf(f, "%.17g", v->f);
+		break;
+	case VAL_STR:
+		fputc('"', f);
+		format_escaped(f, v->str, v->len);
+		fputs(v->truncated ? "\"..." : "\"", f);
+		break;
+	default:
+		if (v->err == -EFAULT && !v->u)
+			fputs("NULL", f);
+		else if (v->err == -EFAULT)
+			fprintf(f, "<unreadable 0x%" PRIx64 ">", v->u);
+		else
+			fprintf(f, "<%s>", format_value_error(v));
+	}
+}
+
+void format_value_json(FILE *f, const struct value *v)
+{
+	switch (v->type) {
+	case VAL_S64:
+		fprintf(f, "%" PRId64, v->i);
+		break;
+	case VAL_U64:
+		fprintf(f, "%" PRIu64, v->u);
+		break;
+	case VAL_HEX:
+		json_hex(f, v->u);
+		break;
+	case VAL_F64:
+		json_double(f, v->f);
+		break;
+	case VAL_STR:
+		json_string_n(f, v->str, v->len);
+		break;
+	default:
+		fputs("null", f);
+	}
+}
+
+int exit_status_of(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}

@@ -1,0 +1,27 @@
+/*
+ * Printing decoded argument values, as text and as JSON, shared by every
+ * command that shows events.
+ */
+#ifndef PTAP_UI_FORMAT_H
+#define PTAP_UI_FORMAT_H
+
+#include <stdio.h>
+
+#include "tracer/event.h"
+
+/* Text: integers in decimal, hex as 0x..., doubles with %g precision 17,
+ * strings in double quotes with C escapes ("..." appended when
+ * truncated), NULL for a null string pointer, <error: reason 0xADDR> for
+ * an argument that could not be read. */
+void format_value(FILE *f, const struct value *v);
+/* JSON: numbers, strings, hex as a "0x..." string, null for errors. */
+void format_value_json(FILE *f, const struct value *v);
+/* Write a string with C escapes, without quotes. */
+void format_escaped(FILE *f, const char *s, size_t len);
+/* A short reason for a VAL_ERR value. */
+const char *format_value_error(const struct value *v);
+
+/* "128+signal" or the exit code, as a shell reports a wait status. */
+int exit_status_of(int wait_status);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * The shared part of tracing commands; see session.h.
+ */
+#define _GNU_SOURCE
+#include "ui/session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "ui/commands.h"
+#include "ui/format.h"
+
+const char session_options_help[] =
+	"  -p, --pid PID[,PID...]  attach to running processes (repeatable)\n"
+	"  -e, --probe PATTERN     PROVIDER:NAME glob, optionally with a type list,\n"
+	"                          e.g. -e 'myapp:request(str,u64)' (repeatable)\n"
+	"  -o, --output FILE       write to FILE instead of standard output\n"
+	"      --duration SECONDS  stop after this long\n"
+	"      --no-follow         do not trace forked children\n"
+	"      --no-pin            do not keep ptap and the target on one CPU\n"
+	"  -q, --quiet             no progress messages on standard error\n";
+
+void session_init(struct session *s, const char *name)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->out = stdout;
+	s->stop = TSTOP_NONE;
+}
+
+static int add_pids(struct session *s, const char *arg)
+{
+	char *copy = xstrdup(arg), *tok, *save = NULL;
+	uint64_t v;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_u64(tok, &v) || v == 0 || v > 0x7fffffff) {
+			free(copy);
+			return usage_error(s->name, "'%s' is not a process id", tok);
+		}
+		s->pids = xrealloc(s->pids, (s->npids + 1) * sizeof(*s->pids));
+		s->pids[s->npids++] = (pid_t)v;
+	}
+	free(copy);
+	return 0;
+}
+
+int session_option(struct session *s, int opt, const char *arg)
+{
+	const char *why;
+	double secs;
+	int err;
+
+	switch (opt) {
+	case 'e':
+		if (selection_add(&s->sel, arg, &why))
+			return usage_error(s->name, "bad probe pattern '%s': %s", arg, why);
+		return 1;
+	case 'p':
+		err = add_pids(s, arg);
+		return err ? err : 1;
+	case 'o':
+		s->output = arg;
+		return 1;
+	case 'q':
+		s->quiet = true;
+		s->cfg.quiet = true;
+		return 1;
+	case SESSION_OPT_DURATION:
+		if (parse_seconds(arg, &secs) || secs <= 0)
+			return usage_error(s->name, "--duration wants a positive number of seconds, "
+					   "not '%s'", arg);
+		s->cfg.duration = secs;
+		return 1;
+	case SESSION_OPT_NO_FOLLOW:
+		s->cfg.no_follow = true;
+		return 1;
+	case SESSION_OPT_NO_PIN:
+		s->cfg.no_pin = true;
+		return 1;
+	case SESSION_OPT_JSON:
+		s->json = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int session_finish_args(struct session *s, int argc, char **argv, const char *const *default_probes)
+{
+	const char *why;
+
+	if (optind < argc)
+		s->cmd = argv + optind;
+	if (!s->cmd && !s->npids)
+		return usage_error(s->name, "nothing to trace: give -p PID or -- COMMAND");
+	if (!s->sel.n && default_probes)
+		for (; *default_probes; default_probes++)
+			if (selection_add(&s->sel, *default_probes, &why))
+				return usage_error(s->name, "internal pattern '%s': %s", *default_probes,
+						   why);
+	s->cfg.sel = &s->sel;
+	return 0;
+}
+
+int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx)
+{
+	struct tracer_stats before, after;
+	const char *cwhy;
+	char *why;
+	size_t i;
+	pid_t pid;
+	int err;
+
+	if (s->output) {
+		s->out = fopen(s->output, "we");
+		if (!s->out) {
+			fprintf(stderr, "ptap: %s: %s: %s\n", s->name, s->output, strerror(errno));
+			s->out = stdout;
+			return EXIT_RUNTIME;
+		}
+	}
+	if (!isatty(fileno(s->out)))
+		setvbuf(s->out, NULL, _IOFBF, 1 << 16);
+	tracer_signals_install();
+	s->tracer = tracer_new(&s->cfg, hooks, ctx);
+	for (i = 0; i < s->npids; i++) {
+		tracer_get_stats(s->tracer, &before);
+		err = tracer_attach(s->tracer, s->pids[i], &why);
+		if (err) {
+			fprintf(stderr, "ptap: %s: %s\n", s->name, why);
+			free(why);
+			continue;
+		}
+		s->attached++;
+		tracer_get_stats(s->tracer, &after);
+		if (!s->quiet)
+			fprintf(stderr, "ptap: tracing pid %d: %u thread%s, %llu probe site%s armed, "
+				"%llu semaphore%s raised\n", s->pids[i], after.threads - before.threads,
+				after.threads - before.threads == 1 ? "" : "s",
+				(unsigned long long)(after.sites_armed - before.sites_armed),
+				after.sites_armed - before.sites_armed == 1 ? "" : "s",
+				(unsigned long long)(after.semaphores - before.semaphores),
+				after.semaphores - before.semaphores == 1 ? "" : "s");
+	}
+	if (s->npids && !s->attached && !s->cmd)
+		return EXIT_RUNTIME;
+	if (s->cmd) {
+		pid = tracer_launch(s->tracer, s->cmd, &cwhy);
+		if (pid < 0) {
+			fprintf(stderr, "ptap: %s: %s: %s\n", s->name, s->cmd[0], cwhy);
+			return pid == -ENOENT ? 127 : 126;
+		}
+		s->launched = pid;
+	}
+	return 0;
+}
+
+int session_run(struct session *s)
+{
+	int st;
+	size_t i;
+
+	s->stop = tracer_run(s->tracer);
+	fflush(s->out);
+	for (i = 0; i < s->sel.n; i++)
+		if (!s->sel.pats[i].matched && !s->quiet)
+			fprintf(stderr, "ptap: %s: -e '%s' matched no probe in the traced processes\n",
+				s->name, s->sel.pats[i].text);
+	if (s->stop == TSTOP_ERROR)
+		return EXIT_RUNTIME;
+	if (s->launched) {
+		st = tracer_launched_status(s->tracer);
+		if (st != -1)
+			return exit_status_of(st);
+		return s->stop == TSTOP_SIGNAL ? 128 + tracer_stop_signal(s->tracer) : EXIT_OK;
+	}
+	return EXIT_OK;
+}
+
+void session_free(struct session *s)
+{
+	if (s->out && s->out != stdout)
+		fclose(s->out);
+	tracer_free(s->tracer);
+	selection_free(&s->sel);
+	free(s->pids);
+}

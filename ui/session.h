@@ -1,0 +1,71 @@
+/*
+ * What every tracing command shares: the target options (-p PID..., or
+ * -- CMD ARGS), -e patterns, -o FILE, --duration, --no-follow, --no-pin,
+ * -q; starting the tracer on the targets with clear messages; and the
+ * exit status at the end (the launched command's, or 0/1).
+ */
+#ifndef PTAP_UI_SESSION_H
+#define PTAP_UI_SESSION_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "tracer/select.h"
+#include "tracer/tracer.h"
+
+struct session {
+	const char *name;            /* the command, for messages */
+	struct selection sel;
+	struct tracer_config cfg;
+	pid_t *pids;                 /* -p, in order */
+	size_t npids;
+	char **cmd;                  /* after --, NULL if none */
+	const char *output;          /* -o FILE, NULL for stdout */
+	FILE *out;
+	bool json;
+	bool quiet;
+	struct tracer *tracer;
+	int attached;                /* processes attached with -p */
+	pid_t launched;              /* the launched command's pid, 0 if none */
+	enum tracer_stop stop;
+};
+
+/* Long options every tracing command accepts; the short ones are in
+ * SESSION_SHORT.  A command lists them after its own. */
+#define SESSION_SHORT "e:p:o:qD:"
+enum {
+	SESSION_OPT_DURATION = 0x1000,
+	SESSION_OPT_NO_FOLLOW,
+	SESSION_OPT_NO_PIN,
+	SESSION_OPT_JSON,
+};
+#define SESSION_LONG_OPTIONS                                                   \
+	{ "probe", required_argument, NULL, 'e' },                             \
+	{ "pid", required_argument, NULL, 'p' },                               \
+	{ "output", required_argument, NULL, 'o' },                            \
+	{ "quiet", no_argument, NULL, 'q' },                                   \
+	{ "duration", required_argument, NULL, SESSION_OPT_DURATION },         \
+	{ "no-follow", no_argument, NULL, SESSION_OPT_NO_FOLLOW },             \
+	{ "no-pin", no_argument, NULL, SESSION_OPT_NO_PIN },                   \
+	{ "json", no_argument, NULL, SESSION_OPT_JSON }
+
+/* The help lines for those options. */
+extern const char session_options_help[];
+
+void session_init(struct session *s, const char *name);
+/* Handle one option returned by getopt_long: 1 used, 0 not ours, or
+ * EXIT_USAGE after printing the problem. */
+int session_option(struct session *s, int opt, const char *arg);
+/* After getopt: take the command after "--", check that there is a
+ * target, add default patterns if none were given.  0 or EXIT_USAGE. */
+int session_finish_args(struct session *s, int argc, char **argv, const char *const *default_probes);
+/* Open the output, create the tracer, attach and launch.  0, or the exit
+ * status to return (after printing why). */
+int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx);
+/* Run until done; returns the exit status for ptap. */
+int session_run(struct session *s);
+void session_free(struct session *s);
+
+#endif

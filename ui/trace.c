@@ -1,0 +1,123 @@
+/*
+ * ptap trace: one line per probe hit.
+ *
+ *   0.000412 4242/4242 python:function__entry("/tmp/fib.py", "fib", 1)
+ *
+ * Time is seconds since ptap started, then pid/tid, the probe, and its
+ * arguments as decoded (strings for CPython's known markers and wherever
+ * a type list asks for them).  --json prints one object per line instead.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "ui/commands.h"
+#include "ui/format.h"
+#include "ui/session.h"
+
+struct trace_ctx {
+	struct session *s;
+};
+
+static void trace_event_text(FILE *f, const struct event *ev)
+{
+	int i;
+
+	fprintf(f, "%.6f %d/%d %s:%s(", ev->time_ns / 1e9, ev->pid, ev->tid, ev->probe->provider,
+		ev->probe->name);
+	for (i = 0; i < ev->nargs; i++) {
+		if (i)
+			fputs(", ", f);
+		format_value(f, &ev->args[i]);
+	}
+	fputs(")\n", f);
+}
+
+static void trace_event_json(FILE *f, const struct event *ev)
+{
+	int i, nerr = 0;
+
+	fprintf(f, "{\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tid\":%d,\"probe\":", ev->time_ns, ev->pid,
+		ev->tid);
+	fputc('"', f);
+	fprintf(f, "%s:%s", ev->probe->provider, ev->probe->name);
+	fputs("\",\"args\":[", f);
+	for (i = 0; i < ev->nargs; i++) {
+		if (i)
+			fputc(',', f);
+		format_value_json(f, &ev->args[i]);
+		nerr += ev->args[i].type == VAL_ERR;
+	}
+	fputc(']', f);
+	if (nerr) {
+		fputs(",\"errors\":[", f);
+		for (i = 0, nerr = 0; i < ev->nargs; i++) {
+			if (ev->args[i].type != VAL_ERR)
+				continue;
+			fprintf(f, "%s{\"arg\":%d,\"error\":", nerr++ ? "," : "", i + 1);
+			json_string(f, format_value_error(&ev->args[i]));
+			fprintf(f, ",\"address\":\"0x%" PRIx64 "\"}", ev->args[i].u);
+		}
+		fputc(']', f);
+	}
+	fputs("}\n", f);
+}
+
+static void trace_on_event(void *ctx, const struct event *ev)
+{
+	struct trace_ctx *c = ctx;
+
+	if (c->s->json)
+		trace_event_json(c->s->out, ev);
+	else
+		trace_event_text(c->s->out, ev);
+}
+
+static void trace_usage(FILE *f)
+{
+	fprintf(f, "Usage: ptap trace [OPTIONS] -p PID[,PID...]\n"
+		   "       ptap trace [OPTIONS] -- COMMAND [ARGS...]\n"
+		   "Print every hit of the selected probes (default: python:*, without python:line).\n"
+		   "\nOptions:\n%s"
+		   "      --json              one JSON object per event\n"
+		   "  -h, --help              show this help\n", session_options_help);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const char *const defaults[] = { "python:*", NULL };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		SESSION_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct tracer_hooks hooks = { .event = trace_on_event };
+	struct session s;
+	struct trace_ctx ctx = { &s };
+	int c, r;
+
+	session_init(&s, "trace");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h" SESSION_SHORT, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			trace_usage(stdout);
+			session_free(&s);
+			return EXIT_OK;
+		}
+		r = session_option(&s, c, optarg);
+		if (r == 1)
+			continue;
+		session_free(&s);
+		return r ? r : usage_error("trace", "unknown option");
+	}
+	r = session_finish_args(&s, argc, argv, defaults);
+	if (!r)
+		r = session_start(&s, &hooks, &ctx);
+	if (!r)
+		r = session_run(&s);
+	session_free(&s);
+	return r;
+}
