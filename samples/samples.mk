@@ -67,11 +67,12 @@ $(SB)/libprobes-sdt.o: samples/libprobes.d
 
 # Only the libprobes_* API is exported; the library's copy of sample.c
 # stays hidden, so it never interposes on the program's.
-$(SB)/libprobes.so: samples/libprobes.c samples/libprobes.h $(SB)/libprobes-sdt.h \
-		$(SB)/libprobes-sdt.o $(SAMPLE_COMMON)
+$(SB)/libprobes.so: samples/libprobes.c samples/libprobes_gated.c samples/libprobes.h \
+		$(SB)/libprobes-sdt.h $(SB)/libprobes-sdt.o $(SAMPLE_COMMON)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(SAMPLE_CFLAGS) -fPIC -shared -fvisibility=hidden -Wl,-soname,libprobes.so \
-		-o $@ samples/libprobes.c samples/sample.c $(SB)/libprobes-sdt.o -pthread
+		-o $@ samples/libprobes.c samples/libprobes_gated.c samples/sample.c \
+		$(SB)/libprobes-sdt.o -pthread
 
 $(SB)/linked: samples/linked.c samples/libprobes.h $(SB)/libprobes.so $(SAMPLE_COMMON)
 	$(call msg,CC,$@)
