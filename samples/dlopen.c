@@ -15,10 +15,10 @@
  * (libprobes.c) with "dlopen" as the caller's name, [dlopen:closed].
  * Probes of the program itself (gcc 12 -O2):
  *
- *   dlopen:opened     8@%rbx 8@%rax   arg1 is a STRING (the path), arg2
+ *   dlopen:opened     8@%rdi 8@%rsi   arg1 is a STRING (the path), arg2
  *                                     the library's load base (l_addr)
  *   dlopen:iteration  -8@%rdi         iteration
- *   dlopen:closed     8@%rbx          arg1 is a STRING (the path)
+ *   dlopen:closed     8@%rdi          arg1 is a STRING (the path)
  *
  * Single-threaded: --threads is refused.
  */

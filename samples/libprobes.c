@@ -9,7 +9,7 @@
  *   libprobes:state   -4@lib_static(%rip) 8@lib_hidden(%rip) -8@(%rax)
  *                     a file static, a hidden global, and an exported
  *                     global read through the GOT (so a plain memory form)
- *   libprobes:gated   -8@%rdi 8@%rsi          only while its semaphore
+ *   libprobes:gated   -8@%rsi 8@%rdi          only while its semaphore
  *                     (libprobes_gated_semaphore, from libprobes.d) is
  *                     raised; iteration, arg2 is a STRING.  It lives in
  *                     libprobes_gated.c: the dtrace -h header gives every
