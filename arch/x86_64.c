@@ -361,15 +361,19 @@ static int parse_memory(struct cursor *c, struct argspec *spec)
 		return fail(spec, "'%.*s' is not an operand (no register, no '$', no '(')",
 			    QUOTE(c));
 	c->p++;   /* '(' */
-	if (peek(c) == ',')
+	if (peek(c) == ',' && !sym)
 		return fail(spec, "memory operand without a base register: '%.*s'",
 			    QUOTE(c));
-	err = parse_register(c, spec, &base);
-	if (err)
-		return err;
-	if (!is_address_reg(base))
-		return fail(spec, "%%%s cannot be a base register (64-bit registers only)",
-			    x86_regs[base].name);
+	if (peek(c) == ',') {
+		base = -1;      /* sym(,%index,scale): a non-PIE global array */
+	} else {
+		err = parse_register(c, spec, &base);
+		if (err)
+			return err;
+		if (!is_address_reg(base))
+			return fail(spec, "%%%s cannot be a base register (64-bit registers only)",
+				    x86_regs[base].name);
+	}
 	if (peek(c) == ',') {
 		c->p++;
 		err = parse_register(c, spec, &index);
@@ -395,28 +399,31 @@ static int parse_memory(struct cursor *c, struct argspec *spec)
 		return fail(spec, "unexpected '%.*s' after ')'",
 			    QUOTE_REST(c));
 
-	if (x86_regs[base].file == REGFILE_IP) {
+	if (base >= 0 && x86_regs[base].file == REGFILE_IP) {
 		if (index >= 0)
 			return fail(spec, "%%rip cannot be used with an index register");
 		if (!sym)
 			return fail(spec, "rip-relative operand without a symbol: '%.*s'",
 				    QUOTE(c));
-		if (sym_len >= sizeof(spec->symbol))
-			return fail(spec, "symbol name of %zu bytes is too long (at most %zu)",
-				    sym_len, sizeof(spec->symbol) - 1);
-		memcpy(spec->symbol, sym, sym_len);
-		spec->symbol[sym_len] = '\0';
-		spec->kind = ARGSPEC_SYMBOL;
-		spec->imm = disp;
-		return 0;
+		base = -1;      /* sym(%rip) is the symbol's own address */
 	}
-	if (sym)
-		return fail(spec, "symbol '%.*s' used without %%rip", (int)MIN(sym_len, QUOTE_MAX), sym);
-	spec->kind = ARGSPEC_MEM;
 	spec->imm = disp;
 	spec->base = (int16_t)base;
 	spec->index = (int16_t)index;
 	spec->scale = (uint8_t)scale;
+	if (!sym) {
+		spec->kind = ARGSPEC_MEM;
+		return 0;
+	}
+	/* A symbol: sym(%rip) in PIC code, sym(%reg) and sym(,%reg,8) in
+	 * non-PIE code where the symbol's absolute address is the
+	 * displacement.  Either way the address is sym + bias + registers. */
+	if (sym_len >= sizeof(spec->symbol))
+		return fail(spec, "symbol name of %zu bytes is too long (at most %zu)",
+			    sym_len, sizeof(spec->symbol) - 1);
+	memcpy(spec->symbol, sym, sym_len);
+	spec->symbol[sym_len] = '\0';
+	spec->kind = ARGSPEC_SYMBOL;
 	return 0;
 }
 

@@ -208,9 +208,24 @@ static void describe_type(const struct argspec *spec, char *buf, size_t len)
 			 spec->size * 8u);
 }
 
+/* "(%base)", "(%base,%index,scale)", "(,%index,scale)", or for a symbol
+ * without registers "(%rip)". */
+static void describe_registers(const struct argspec *spec, char *buf, size_t len)
+{
+	const char *base = spec->base >= 0 ? reg_name(spec->base) : "";
+
+	if (spec->base < 0 && spec->index < 0)
+		snprintf(buf, len, "(%%rip)");
+	else if (spec->index < 0)
+		snprintf(buf, len, "(%%%s)", base);
+	else
+		snprintf(buf, len, spec->scale > 1 ? "(%s%s,%%%s,%u)" : "(%s%s,%%%s)",
+			 spec->base >= 0 ? "%" : "", base, reg_name(spec->index), spec->scale);
+}
+
 void argspec_describe(const struct argspec *spec, char *buf, size_t len)
 {
-	char type[24], where[ARGSPEC_SYMBOL_MAX + 64];
+	char type[24], where[ARGSPEC_SYMBOL_MAX + 96], regs[48];
 	char disp[24] = "";
 
 	if (!buf || len == 0)
@@ -236,20 +251,15 @@ void argspec_describe(const struct argspec *spec, char *buf, size_t len)
 	case ARGSPEC_MEM:
 		if (spec->imm)
 			snprintf(disp, sizeof(disp), "%" PRId64, spec->imm);
-		if (spec->index < 0)
-			snprintf(where, sizeof(where), "memory %s(%%%s)", disp, reg_name(spec->base));
-		else if (spec->scale <= 1)
-			snprintf(where, sizeof(where), "memory %s(%%%s,%%%s)", disp,
-				 reg_name(spec->base), reg_name(spec->index));
-		else
-			snprintf(where, sizeof(where), "memory %s(%%%s,%%%s,%u)", disp,
-				 reg_name(spec->base), reg_name(spec->index), spec->scale);
+		describe_registers(spec, regs, sizeof(regs));
+		snprintf(where, sizeof(where), "memory %s%s", disp, regs);
 		break;
 	case ARGSPEC_SYMBOL:
 		if (spec->imm)
 			snprintf(disp, sizeof(disp), "%+" PRId64, spec->imm);
-		snprintf(where, sizeof(where), "symbol %.*s%s(%%rip)",
-			 (int)strnlen(spec->symbol, sizeof(spec->symbol)), spec->symbol, disp);
+		describe_registers(spec, regs, sizeof(regs));
+		snprintf(where, sizeof(where), "symbol %.*s%s%s",
+			 (int)strnlen(spec->symbol, sizeof(spec->symbol)), spec->symbol, disp, regs);
 		break;
 	case ARGSPEC_INVALID:
 		break;

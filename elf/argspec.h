@@ -27,7 +27,8 @@ enum argspec_kind {
 	ARGSPEC_CONST,     /* $imm: the value is imm itself */
 	ARGSPEC_REG,       /* %reg: the register's low bytes (or %ah-style high byte) */
 	ARGSPEC_MEM,       /* disp(%base,%index,scale): size bytes at that address */
-	ARGSPEC_SYMBOL,    /* sym+disp(%rip): size bytes at sym's value + disp + load bias */
+	ARGSPEC_SYMBOL,    /* sym+disp(%rip), or in non-PIE code sym+disp(%base,%index,scale):
+	                      size bytes at sym's value + disp + load bias + registers */
 };
 
 struct argspec {
@@ -37,9 +38,10 @@ struct argspec {
 	bool is_float;         /* reinterpret the bits as float (4) or double (8) */
 	bool size_implied;     /* no N@ prefix was given */
 	int64_t imm;           /* CONST: the literal; MEM, SYMBOL: displacement */
-	int16_t base;          /* REG, MEM: register id (arch_reg_lookup), else -1 */
-	int16_t index;         /* MEM: index register id, or -1 */
-	uint8_t scale;         /* MEM: 1, 2, 4 or 8 */
+	int16_t base;          /* REG, MEM, SYMBOL: register id (arch_reg_lookup),
+	                          else -1 (always -1 for sym(%rip)) */
+	int16_t index;         /* MEM, SYMBOL: index register id, or -1 */
+	uint8_t scale;         /* MEM, SYMBOL: 1, 2, 4 or 8 */
 	char symbol[ARGSPEC_SYMBOL_MAX];   /* SYMBOL: the symbol's name */
 	char error[ARGSPEC_ERROR_MAX];     /* INVALID: why */
 };

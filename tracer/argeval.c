@@ -4,10 +4,23 @@
 #include "tracer/argeval.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "common/util.h"
+
+void arg_scratch_init(struct arg_scratch *s, size_t max)
+{
+	s->max = max ? max : ARGEVAL_STR_DEFAULT;
+	s->buf = xmalloc(s->max * ARGSPEC_MAX_ARGS);
+}
+
+void arg_scratch_free(struct arg_scratch *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+}
 
 static uint16_t reg_offset(int id, uint8_t *shift, uint8_t *width, bool *vec)
 {
@@ -59,14 +72,13 @@ void argeval_compile(struct arg_prog *prog, const struct argspec *specs, const u
 						  &prog->need_vec);
 			break;
 		case ARGSPEC_MEM:
+		case ARGSPEC_SYMBOL:
 			op->base_off = s->base >= 0 ? reg_offset(s->base, NULL, NULL, &prog->need_vec)
 						    : REG_NONE;
 			op->index_off = s->index >= 0 ? reg_offset(s->index, NULL, NULL, &prog->need_vec)
 						      : REG_NONE;
-			prog->has_mem = true;
-			break;
-		case ARGSPEC_SYMBOL:
-			op->imm = (int64_t)(sym_value ? sym_value[i] : 0);
+			if (s->kind == ARGSPEC_SYMBOL)
+				op->imm = (int64_t)(sym_value ? sym_value[i] : 0);
 			prog->has_mem = true;
 			break;
 		case ARGSPEC_CONST:
@@ -178,6 +190,7 @@ static int read_strings(const struct arg_prog *prog, struct mem *mem, struct arg
 	struct mem_piece pieces[ARGSPEC_MAX_ARGS];
 	int which[ARGSPEC_MAX_ARGS];
 	size_t got[ARGSPEC_MAX_ARGS] = { 0 };
+	size_t max = scratch->max;
 	int i, n, r;
 
 	for (;;) {
@@ -192,9 +205,9 @@ static int read_strings(const struct arg_prog *prog, struct mem *mem, struct arg
 				set_error(v, -EFAULT, 0);
 				continue;
 			}
-			room = ARGEVAL_STR_MAX - got[i];
+			room = max - got[i];
 			pieces[n].addr = v->u + got[i];
-			pieces[n].buf = scratch->str[i] + got[i];
+			pieces[n].buf = scratch->buf + (size_t)i * max + got[i];
 			pieces[n].len = MIN(room, mem_page_rest(pieces[n].addr));
 			which[n++] = i;
 		}
@@ -205,7 +218,7 @@ static int read_strings(const struct arg_prog *prog, struct mem *mem, struct arg
 			return r;
 		for (i = 0; i < n; i++) {
 			struct value *v = &out[which[i]];
-			const char *start = scratch->str[which[i]];
+			const char *start = scratch->buf + (size_t)which[i] * max;
 			const char *nul;
 
 			if (pieces[i].err) {
@@ -222,10 +235,10 @@ static int read_strings(const struct arg_prog *prog, struct mem *mem, struct arg
 			}
 			nul = memchr(pieces[i].buf, '\0', pieces[i].len);
 			got[which[i]] += pieces[i].len;
-			if (nul || got[which[i]] >= ARGEVAL_STR_MAX) {
+			if (nul || got[which[i]] >= max) {
 				v->type = VAL_STR;
 				v->str = start;
-				v->len = nul ? (uint32_t)(nul - start) : ARGEVAL_STR_MAX;
+				v->len = nul ? (uint32_t)(nul - start) : (uint32_t)max;
 				v->truncated = !nul;
 			}
 			/* else: no NUL before the page ended; the next round reads on */
@@ -258,15 +271,11 @@ int argeval_run(const struct arg_prog *prog, const struct arch_regs *regs, uint6
 			break;
 		case ARGSPEC_MEM:
 		case ARGSPEC_SYMBOL:
-			if (op->kind == ARGSPEC_SYMBOL) {
-				addr = (uint64_t)op->imm + bias;
-			} else {
-				addr = (uint64_t)op->imm;
-				if (op->base_off != REG_NONE)
-					addr += reg_at(regs, op->base_off);
-				if (op->index_off != REG_NONE)
-					addr += reg_at(regs, op->index_off) * op->scale;
-			}
+			addr = (uint64_t)op->imm + (op->kind == ARGSPEC_SYMBOL ? bias : 0);
+			if (op->base_off != REG_NONE)
+				addr += reg_at(regs, op->base_off);
+			if (op->index_off != REG_NONE)
+				addr += reg_at(regs, op->index_off) * op->scale;
 			raw[i] = 0;
 			pieces[n].addr = addr;
 			pieces[n].buf = &raw[i];

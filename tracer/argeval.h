@@ -20,7 +20,8 @@
 #include "tracer/event.h"
 #include "tracer/mem.h"
 
-#define ARGEVAL_STR_MAX 512     /* bytes of a string argument shown */
+#define ARGEVAL_STR_DEFAULT 512 /* bytes of a string argument shown by default */
+#define ARGEVAL_STR_LIMIT (1 << 20)
 #define REG_NONE 0xffff
 
 struct arg_op {
@@ -54,10 +55,15 @@ struct arg_prog {
 void argeval_compile(struct arg_prog *prog, const struct argspec *specs, const uint64_t *sym_value,
 		     int nargs, const uint8_t *render);
 
-/* Per-hit scratch space: string bytes live here until the next hit. */
+/* Per-hit scratch space: string bytes live here until the next hit.
+ * Each argument has max bytes at buf + i * max. */
 struct arg_scratch {
-	char str[ARGSPEC_MAX_ARGS][ARGEVAL_STR_MAX];
+	char *buf;
+	size_t max;             /* longest string shown, in bytes */
 };
+
+void arg_scratch_init(struct arg_scratch *s, size_t max);
+void arg_scratch_free(struct arg_scratch *s);
 
 /*
  * Evaluate every argument into out[0..nargs).  bias is the module's load

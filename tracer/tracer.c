@@ -25,6 +25,7 @@ struct tracer *tracer_new(const struct tracer_config *cfg, const struct tracer_h
 	u64map_init(&t->early);
 	t->start_ns = now_ns();
 	t->launched_status = -1;
+	arg_scratch_init(&t->scratch, cfg->str_max);
 	t->pin_cpu = -1;
 	if (cfg->duration > 0)
 		t->deadline_ns = t->start_ns + (uint64_t)(cfg->duration * 1e9);
@@ -63,6 +64,7 @@ void tracer_free(struct tracer *t)
 	u64map_free(&t->procs);
 	u64map_free(&t->early);
 	tracer_modules_free(t);
+	arg_scratch_free(&t->scratch);
 	if (t->pin_cpu >= 0)
 		sched_setaffinity(0, sizeof(t->own_cpus), &t->own_cpus);
 	free(t);

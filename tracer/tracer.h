@@ -46,6 +46,7 @@ struct tracer_config {
 	bool no_pin;                /* do not keep tracer and target on one CPU */
 	double duration;            /* stop after this many seconds; 0 = never */
 	unsigned tick_ms;           /* hooks->tick period; 0 = no ticks */
+	size_t str_max;             /* bytes of a string argument shown; 0 = default */
 	bool quiet;                 /* no "attached"/"detached" lines on stderr */
 };
 

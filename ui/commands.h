@@ -26,5 +26,8 @@ extern const struct command commands[];
 /* Print "ptap COMMAND: message" plus "Try 'ptap COMMAND --help'." and
  * return EXIT_USAGE. */
 int usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For getopt's ':' (missing argument) and '?' (unknown option), with
+ * opterr = 0 and optstring starting with ':'. */
+int usage_getopt(const char *command, int c, char **argv);
 
 #endif

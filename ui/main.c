@@ -1,7 +1,6 @@
 /*
  * ptap's entry point: global options, then one subcommand from the table.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,18 +29,6 @@ static void print_help(FILE *f)
 		"  -h, --help     show this help (ptap COMMAND --help for a command's)\n"
 		"  -V, --version  show the version\n"
 		"\nSee ptap(1) for the whole manual.\n");
-}
-
-int usage_error(const char *command, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "ptap%s%s: ", command ? " " : "", command ? command : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'ptap%s%s --help'.\n", command ? " " : "", command ? command : "");
-	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

@@ -18,6 +18,7 @@ const char session_options_help[] =
 	"  -e, --probe PATTERN     PROVIDER:NAME glob, optionally with a type list,\n"
 	"                          e.g. -e 'myapp:request(str,u64)' (repeatable)\n"
 	"  -o, --output FILE       write to FILE instead of standard output\n"
+	"  -s, --string-size N     show at most N bytes of a string argument (512)\n"
 	"      --duration SECONDS  stop after this long\n"
 	"      --no-follow         do not trace forked children\n"
 	"      --no-pin            do not keep ptap and the target on one CPU\n"
@@ -52,6 +53,7 @@ int session_option(struct session *s, int opt, const char *arg)
 {
 	const char *why;
 	double secs;
+	uint64_t n;
 	int err;
 
 	switch (opt) {
@@ -64,6 +66,12 @@ int session_option(struct session *s, int opt, const char *arg)
 		return err ? err : 1;
 	case 'o':
 		s->output = arg;
+		return 1;
+	case 's':
+		if (parse_u64(arg, &n) || n == 0 || n > ARGEVAL_STR_LIMIT)
+			return usage_error(s->name, "--string-size wants a number of bytes from 1 to %d, "
+					   "not '%s'", ARGEVAL_STR_LIMIT, arg);
+		s->cfg.str_max = (size_t)n;
 		return 1;
 	case 'q':
 		s->quiet = true;

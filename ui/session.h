@@ -34,7 +34,7 @@ struct session {
 
 /* Long options every tracing command accepts; the short ones are in
  * SESSION_SHORT.  A command lists them after its own. */
-#define SESSION_SHORT "e:p:o:qD:"
+#define SESSION_SHORT "e:p:o:qs:"
 enum {
 	SESSION_OPT_DURATION = 0x1000,
 	SESSION_OPT_NO_FOLLOW,
@@ -49,7 +49,8 @@ enum {
 	{ "duration", required_argument, NULL, SESSION_OPT_DURATION },         \
 	{ "no-follow", no_argument, NULL, SESSION_OPT_NO_FOLLOW },             \
 	{ "no-pin", no_argument, NULL, SESSION_OPT_NO_PIN },                   \
-	{ "json", no_argument, NULL, SESSION_OPT_JSON }
+	{ "json", no_argument, NULL, SESSION_OPT_JSON },                       \
+	{ "string-size", required_argument, NULL, 's' }
 
 /* The help lines for those options. */
 extern const char session_options_help[];

@@ -101,7 +101,8 @@ int cmd_trace(int argc, char **argv)
 
 	session_init(&s, "trace");
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h" SESSION_SHORT, longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h" SESSION_SHORT, longopts, NULL)) != -1) {
 		if (c == 'h') {
 			trace_usage(stdout);
 			session_free(&s);
@@ -111,7 +112,7 @@ int cmd_trace(int argc, char **argv)
 		if (r == 1)
 			continue;
 		session_free(&s);
-		return r ? r : usage_error("trace", "unknown option");
+		return r ? r : usage_getopt("trace", c, argv);
 	}
 	r = session_finish_args(&s, argc, argv, defaults);
 	if (!r)
