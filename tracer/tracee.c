@@ -395,6 +395,10 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], const char **why)
 		tracer_signals_default();
 		close(go[1]);
 		close(report[0]);
+		if (t->cfg.child_redirect)
+			for (int fd = 0; fd < 3; fd++)
+				if (t->cfg.child_fd[fd] >= 0 && dup2(t->cfg.child_fd[fd], fd) < 0)
+					_exit(126);
 		/* wait until the parent has seized us: exec is then reported */
 		while (read(go[0], &c, 1) < 0 && errno == EINTR)
 			;

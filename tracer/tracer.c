@@ -5,6 +5,7 @@
  */
 #include "tracer/internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,4 +84,23 @@ void tracer_get_stats(const struct tracer *t, struct tracer_stats *st)
 uint64_t tracer_elapsed_ns(const struct tracer *t)
 {
 	return now_ns() - t->start_ns;
+}
+
+int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_info *info)
+{
+	const struct tproc *p = u64map_get(&t->procs, (uint64_t)pid);
+	const struct tproc *mm;
+	size_t i;
+
+	if (!p)
+		return -ESRCH;
+	memset(info, 0, sizeof(*info));
+	info->exe = p->exe;
+	info->hits = p->hits;
+	info->launched = p->flags & TP_LAUNCHED;
+	mm = p->mm_owner ? p->mm_owner : p;
+	for (i = 0; i < mm->nmods; i++)
+		if (mm->mods[i].tm->is_python)
+			info->python_version = mm->mods[i].tm->python_version;
+	return 0;
 }

@@ -47,6 +47,9 @@ struct tracer_config {
 	double duration;            /* stop after this many seconds; 0 = never */
 	unsigned tick_ms;           /* hooks->tick period; 0 = no ticks */
 	size_t str_max;             /* bytes of a string argument shown; 0 = default */
+	bool child_redirect;        /* give a launched command child_fd[0..2] as its
+	                               stdin, stdout and stderr (-1: keep ptap's) */
+	int child_fd[3];
 	bool quiet;                 /* no "attached"/"detached" lines on stderr */
 };
 
@@ -101,6 +104,18 @@ int tracer_launched_status(const struct tracer *t);
 int tracer_stop_signal(const struct tracer *t);
 
 void tracer_get_stats(const struct tracer *t, struct tracer_stats *st);
+
+struct tracer_proc_info {
+	const char *exe;            /* as the target sees it, or NULL */
+	unsigned python_version;    /* 0x030b0000 for 3.11; 0 if no CPython found */
+	uint64_t hits;              /* events from this process so far */
+	bool launched;              /* the command ptap started */
+};
+
+/* What the tracer knows of a traced process: 0, or -ESRCH if it is not
+ * (or no longer) traced.  Strings stay valid until the next call into
+ * the tracer. */
+int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_info *info);
 /* Nanoseconds since tracer_new, on the events' clock. */
 uint64_t tracer_elapsed_ns(const struct tracer *t);
 
