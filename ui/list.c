@@ -140,12 +140,8 @@ static int parse_options(int argc, char **argv, struct list_opts *o, int *first,
 			list_help(stdout);
 			*done = true;
 			return EXIT_OK;
-		case ':':
-			return usage_error(CMD, "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt)
-				return usage_error(CMD, "unknown option '-%c'", optopt);
-			return usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+			return usage_getopt(CMD, c, argv);
 		}
 	}
 	if (o->pid && optind < argc)
@@ -284,6 +280,17 @@ static void json_reg(FILE *f, const char *key, int id)
 	json_string(f, r ? r->name : NULL);
 }
 
+/* base, index and scale of a memory operand, those that it has. */
+static void json_address_regs(FILE *f, const struct argspec *a)
+{
+	if (a->base >= 0)
+		json_reg(f, "base", a->base);
+	if (a->index >= 0) {
+		json_reg(f, "index", a->index);
+		fprintf(f, ",\"scale\":%u", a->scale ? a->scale : 1u);
+	}
+}
+
 static void json_arg(FILE *f, const struct sdt_probe *p, int i, const char *text, size_t len)
 {
 	const struct argspec *a = &p->argv[i];
@@ -303,16 +310,13 @@ static void json_arg(FILE *f, const struct sdt_probe *p, int i, const char *text
 		break;
 	case ARGSPEC_MEM:
 		fprintf(f, ",\"displacement\":%" PRId64, a->imm);
-		json_reg(f, "base", a->base);
-		if (a->index >= 0) {
-			json_reg(f, "index", a->index);
-			fprintf(f, ",\"scale\":%u", a->scale ? a->scale : 1u);
-		}
+		json_address_regs(f, a);
 		break;
 	case ARGSPEC_SYMBOL:
 		fputs(",\"symbol\":", f);
 		json_string(f, a->symbol);
 		fprintf(f, ",\"displacement\":%" PRId64, a->imm);
+		json_address_regs(f, a);
 		if (p->sym_value) {
 			fputs(",\"symbol_address\":", f);
 			json_hex(f, p->sym_value[i]);
