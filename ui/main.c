@@ -18,13 +18,16 @@ static void print_help(FILE *f)
 	const struct command *c;
 
 	fprintf(f,
-		"Usage: ptap COMMAND [OPTIONS] [-p PID | -- CMD [ARGS...]]\n"
+		"Usage: ptap COMMAND [OPTIONS] [FILE... | -p PID | -- CMD [ARGS...]]\n"
 		"Trace the stapsdt (USDT) markers of programs, above all CPython, with ptrace:\n"
 		"no kernel modules, no eBPF, no root where you may trace your own processes.\n"
 		"\nCommands:\n");
 	for (c = commands; c->name; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
 	fprintf(f,
+		"\nExamples:\n"
+		"  ptap list /usr/bin/python3.11   the markers of Debian's Python interpreter\n"
+		"  ptap list -p PID                the markers of every module of a process\n"
 		"\nOptions:\n"
 		"  -h, --help     show this help (ptap COMMAND --help for a command's)\n"
 		"  -V, --version  show the version\n"
