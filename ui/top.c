@@ -1,0 +1,847 @@
+/*
+ * ptap top: the busiest Python frames, refreshed every interval.
+ *
+ * Counts python:function__entry per (pid, filename, line, function) and
+ * shows the top rows, by default the calls of the last interval (counts
+ * start again every interval), or since the start with --cumulative.
+ *
+ * How it runs: the tracer calls top_on_event for every hit (counting
+ * only, see top_model.c) and top_on_tick every TICK_MS from its loop.
+ * The tick closes an interval when its time is up, then either prints a
+ * table (batch mode) or reads the keys and redraws the screen
+ * (interactive mode).  Keys go through top_keys[]: each action changes
+ * the state and returns flags saying what must follow (a new snapshot, a
+ * new selection, a redraw, the end), which top_apply() carries out; no
+ * action draws.  When every target has ended, tracer_run returns and the
+ * last table stays on the screen until q.
+ *
+ * Interactive mode owns the terminal, so nothing else may write to it: a
+ * launched command gets /dev/null as stdin and a log file
+ * ($TMPDIR/ptap-top-PID.log) as stdout and stderr; ptap's own stderr goes
+ * to the same log while the screen is up, and the engine's notices show
+ * on the status line too.  The log is removed at the end if it is empty.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "ui/commands.h"
+#include "ui/format.h"
+#include "ui/session.h"
+#include "ui/top.h"
+
+#define TICK_MS 50
+#define MSG_NS (3 * 1000000000ull)      /* how long an action's message stays */
+#define FILTER_MAX 128
+
+struct top {
+	struct session s;
+	struct top_model model;
+	struct top_snapshot snap;
+	const struct top_row **sel;      /* the snapshot's rows, filtered and ordered */
+	size_t nsel, selcap;
+	struct top_order order;
+	char filter[FILTER_MAX];         /* what order.filter points to */
+
+	bool interactive;
+	double interval_s;
+	uint64_t next_roll_ns;           /* on the tracer's clock */
+	unsigned max_rows;               /* -n; 0 = all (batch), as many as fit */
+	unsigned long iterations;        /* --iterations; 0 = no limit */
+	unsigned long tables;            /* printed so far */
+
+	/* the screen's state */
+	enum top_state state;
+	bool help;
+	bool editing;                    /* the filter line has the keys */
+	char *target;                    /* for the title line */
+	char end_note[64];
+	char msg[160];                   /* an action's message ... */
+	uint64_t msg_until_ns;           /* ... shown until then */
+	uint64_t drawn_second;           /* the clock last drawn */
+
+	/* where output goes while the screen is up */
+	char *log_path;
+	int log_fd;
+	int null_fd;
+	int saved_stderr;
+	FILE *tty_in;
+	unsigned long notices;
+	char *last_notice;
+};
+
+/* What an action asks for; top_apply() does it. */
+enum {
+	TOP_REDRAW = 1 << 0,
+	TOP_RESELECT = 1 << 1 | TOP_REDRAW,  /* order or filter changed */
+	TOP_RESNAP = 1 << 2 | TOP_RESELECT,  /* the counts changed (not while paused) */
+	TOP_QUIT = 1 << 3,
+};
+
+static const double interval_steps[] = { 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
+
+static void top_message(struct top *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void top_message(struct top *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+	va_end(ap);
+	t->msg_until_ns = tracer_elapsed_ns(t->s.tracer) + MSG_NS;
+}
+
+static uint64_t interval_ns(const struct top *t)
+{
+	return (uint64_t)(t->interval_s * 1e9 + 0.5);
+}
+
+/* ---- Actions: change the state, return what must follow ---- */
+
+static unsigned act_quit(struct top *t)
+{
+	(void)t;
+	return TOP_QUIT;
+}
+
+static unsigned act_help(struct top *t)
+{
+	t->help = !t->help;
+	return TOP_REDRAW;
+}
+
+static unsigned act_pause(struct top *t)
+{
+	if (t->state == TOP_ENDED)
+		return 0;
+	t->state = t->state == TOP_PAUSED ? TOP_RUNNING : TOP_PAUSED;
+	top_message(t, t->state == TOP_PAUSED ? "display paused; counting goes on" : "resumed");
+	return TOP_RESNAP;
+}
+
+static unsigned act_cumulative(struct top *t)
+{
+	t->order.cumulative = !t->order.cumulative;
+	top_message(t, t->order.cumulative ? "cumulative: calls since the start or the last reset"
+					   : "per interval: calls in the last interval");
+	return TOP_RESNAP;
+}
+
+static unsigned act_reset(struct top *t)
+{
+	uint64_t now = tracer_elapsed_ns(t->s.tracer);
+
+	top_model_reset(&t->model, now);
+	t->next_roll_ns = now + interval_ns(t);
+	top_snapshot_take(&t->snap, &t->model, now);
+	top_message(t, "counts reset");
+	return TOP_RESELECT;
+}
+
+static unsigned sort_by(struct top *t, enum top_col col)
+{
+	t->order.col = col;
+	t->order.reverse = false;
+	return TOP_RESELECT;
+}
+
+static unsigned act_sort_prev(struct top *t)
+{
+	return sort_by(t, (t->order.col + TOP_NCOLS - 1) % TOP_NCOLS);
+}
+
+static unsigned act_sort_next(struct top *t)
+{
+	return sort_by(t, (t->order.col + 1) % TOP_NCOLS);
+}
+
+static unsigned act_reverse(struct top *t)
+{
+	t->order.reverse = !t->order.reverse;
+	return TOP_RESELECT;
+}
+
+static unsigned act_filter(struct top *t)
+{
+	t->editing = true;
+	return TOP_REDRAW;
+}
+
+static unsigned act_clear_filter(struct top *t)
+{
+	if (!t->filter[0])
+		return 0;
+	t->filter[0] = 0;
+	top_message(t, "filter cleared");
+	return TOP_RESELECT;
+}
+
+static unsigned set_interval(struct top *t, double secs)
+{
+	t->interval_s = secs;
+	/* the interval in progress ends when the new length says */
+	t->next_roll_ns = t->model.cur_start_ns + interval_ns(t);
+	top_message(t, "interval %g s", secs);
+	return TOP_REDRAW;
+}
+
+static unsigned act_longer(struct top *t)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(interval_steps); i++)
+		if (interval_steps[i] > t->interval_s + 1e-9)
+			return set_interval(t, interval_steps[i]);
+	return 0;
+}
+
+static unsigned act_shorter(struct top *t)
+{
+	size_t i;
+
+	for (i = ARRAY_SIZE(interval_steps); i-- > 0;)
+		if (interval_steps[i] < t->interval_s - 1e-9)
+			return set_interval(t, interval_steps[i]);
+	return 0;
+}
+
+static const struct top_binding {
+	int keys[3];                     /* 0-terminated if fewer */
+	unsigned (*act)(struct top *t);
+	struct top_key_help help;
+} top_keys[] = {
+	{ { 'q' }, act_quit, { "q", "q", "Quit", "quit: detach (attached processes go on running)" } },
+	{ { 'h', '?' }, act_help, { "h ?", "h", "Help", "this page" } },
+	{ { ' ', 'p' }, act_pause, { "space p", "p", "Pause",
+				      "pause or resume the display; counting goes on" } },
+	{ { 'c' }, act_cumulative, { "c", "c", "Cumulative",
+				     "cumulative counts since start or reset, or per interval" } },
+	{ { 'r' }, act_reset, { "r", "r", "Reset", "reset every count to zero" } },
+	{ { '<' }, act_sort_prev, { "<", "<>", "Sort", "sort by the column to the left" } },
+	{ { '>', 's' }, act_sort_next, { "> s", NULL, NULL, "sort by the column to the right" } },
+	{ { 'R' }, act_reverse, { "R", "R", "Reverse", "reverse the order" } },
+	{ { '/' }, act_filter, { "/", "/", "Filter",
+				 "show frames whose file or function contains a text" } },
+	{ { TOP_KEY_ESC }, act_clear_filter, { "Esc", NULL, NULL, "clear the filter" } },
+	{ { '+' }, act_longer, { "+", "+-", "Interval", "longer refresh interval" } },
+	{ { '-' }, act_shorter, { "-", NULL, NULL, "shorter refresh interval" } },
+};
+
+static struct top_key_help top_key_help[ARRAY_SIZE(top_keys)];
+
+/* The filter line: printable bytes edit it, Enter keeps it, Esc clears it. */
+static unsigned top_edit_key(struct top *t, int c)
+{
+	size_t len = strlen(t->filter);
+
+	switch (c) {
+	case TOP_KEY_ESC:
+		t->filter[0] = 0;
+		t->editing = false;
+		return TOP_RESELECT;
+	case '\n':
+		t->editing = false;
+		return TOP_RESELECT;
+	case TOP_KEY_BACKSPACE:
+		/* a whole UTF-8 character */
+		while (len && ((unsigned char)t->filter[len - 1] & 0xc0) == 0x80)
+			len--;
+		if (len)
+			len--;
+		t->filter[len] = 0;
+		return TOP_RESELECT;
+	default:
+		if (c < 0x20 || c > 0xff || len + 1 >= sizeof(t->filter))
+			return 0;
+		t->filter[len] = (char)c;
+		t->filter[len + 1] = 0;
+		return TOP_RESELECT;
+	}
+}
+
+static unsigned top_key(struct top *t, int c)
+{
+	size_t i, k;
+
+	if (c == TOP_KEY_RESIZE)
+		return TOP_REDRAW;
+	if (c == TOP_KEY_OTHER)
+		return 0;
+	if (t->editing)
+		return top_edit_key(t, c);
+	if (t->help && c != 'q') {
+		t->help = false;
+		return TOP_REDRAW;
+	}
+	for (i = 0; i < ARRAY_SIZE(top_keys); i++)
+		for (k = 0; k < ARRAY_SIZE(top_keys[i].keys) && top_keys[i].keys[k]; k++)
+			if (top_keys[i].keys[k] == c)
+				return top_keys[i].act(t);
+	return 0;
+}
+
+/* ---- The screen ---- */
+
+static void top_reselect(struct top *t)
+{
+	t->order.filter = t->filter;
+	t->nsel = top_snapshot_select(&t->snap, &t->order, &t->sel, &t->selcap);
+}
+
+static void top_update_procs(struct top *t)
+{
+	struct tracer_proc_info info;
+	size_t i;
+
+	for (i = 0; i < t->model.nprocs; i++) {
+		struct top_proc *p = &t->model.procs[i];
+
+		if (p->ended || p->python_version)
+			continue;
+		if (!tracer_process_info(t->s.tracer, p->pid, &info)) {
+			p->python_version = info.python_version;
+			p->launched = info.launched;
+		}
+	}
+}
+
+static const char *top_status(struct top *t, uint64_t now, bool *notice)
+{
+	static char buf[512];
+
+	*notice = false;
+	if (t->msg[0] && now < t->msg_until_ns)
+		return t->msg;
+	if (t->last_notice) {
+		*notice = true;
+		if (t->notices > 1)
+			snprintf(buf, sizeof(buf), "[%lu notices, all in %s] %s", t->notices,
+				 t->log_path, t->last_notice);
+		else
+			snprintf(buf, sizeof(buf), "%s", t->last_notice);
+		return buf;
+	}
+	if (t->s.cmd && t->log_path)
+		snprintf(buf, sizeof(buf), "command output: %s", t->log_path);
+	else
+		snprintf(buf, sizeof(buf), "q detaches; the processes go on running");
+	return buf;
+}
+
+static void top_draw(struct top *t)
+{
+	struct tracer_stats st;
+	struct top_screen scr;
+	uint64_t now = tracer_elapsed_ns(t->s.tracer);
+
+	top_update_procs(t);
+	tracer_get_stats(t->s.tracer, &st);
+	memset(&scr, 0, sizeof(scr));
+	scr.snap = &t->snap;
+	scr.model = &t->model;
+	scr.rows = t->sel;
+	scr.nrows = t->nsel;
+	scr.order = &t->order;
+	scr.target = t->target;
+	scr.state = t->state;
+	scr.end_note = t->state == TOP_ENDED && t->end_note[0] ? t->end_note : NULL;
+	scr.elapsed_ns = now;
+	scr.arg_errors = st.arg_errors;
+	scr.interval_s = t->interval_s;
+	scr.max_rows = t->max_rows;
+	scr.help = t->help;
+	scr.editing = t->editing;
+	scr.edit_text = t->filter;
+	scr.status = top_status(t, now, &scr.status_is_notice);
+	top_view_draw(&scr, top_key_help, ARRAY_SIZE(top_key_help));
+	t->drawn_second = now / 1000000000u;
+}
+
+static void top_apply(struct top *t, unsigned flags)
+{
+	uint64_t now = tracer_elapsed_ns(t->s.tracer);
+
+	if ((flags & TOP_RESNAP) == TOP_RESNAP && t->state == TOP_RUNNING)
+		top_snapshot_take(&t->snap, &t->model, now);
+	if ((flags & TOP_RESELECT) == TOP_RESELECT)
+		top_reselect(t);
+	if (flags & TOP_REDRAW)
+		top_draw(t);
+}
+
+/* ---- Batch tables ---- */
+
+static void top_print(struct top *t, bool final)
+{
+	struct tracer_stats st;
+	struct top_table tab;
+
+	top_snapshot_take(&t->snap, &t->model, tracer_elapsed_ns(t->s.tracer));
+	top_reselect(t);
+	tracer_get_stats(t->s.tracer, &st);
+	memset(&tab, 0, sizeof(tab));
+	tab.snap = &t->snap;
+	tab.rows = t->sel;
+	tab.nmatched = t->nsel;
+	tab.nrows = t->max_rows && t->nsel > t->max_rows ? t->max_rows : t->nsel;
+	tab.cumulative = t->order.cumulative;
+	tab.final = final;
+	tab.arg_errors = st.arg_errors;
+	if (t->s.json)
+		top_batch_json(t->s.out, &tab);
+	else
+		top_batch_text(t->s.out, &tab);
+	t->tables++;
+}
+
+/* ---- Tracer hooks ---- */
+
+static void top_on_event(void *ctx, const struct event *ev)
+{
+	struct top *t = ctx;
+
+	if (likely(ev->probe->known == KP_PY_ENTRY && ev->nargs >= 3))
+		top_model_count(&t->model, ev->pid, &ev->args[0], &ev->args[1], &ev->args[2]);
+}
+
+static void top_on_tick(void *ctx, uint64_t mono_ns)
+{
+	struct top *t = ctx;
+	uint64_t now = tracer_elapsed_ns(t->s.tracer);
+	unsigned flags = 0;
+	int c;
+
+	(void)mono_ns;
+	if (now >= t->next_roll_ns) {
+		top_model_roll(&t->model, now);
+		t->next_roll_ns += interval_ns(t);
+		if (t->next_roll_ns <= now)
+			t->next_roll_ns = now + interval_ns(t);
+		if (!t->interactive) {
+			top_print(t, false);
+			if (t->iterations && t->tables >= t->iterations)
+				tracer_request_stop(t->s.tracer);
+			return;
+		}
+		flags |= TOP_RESNAP;
+	}
+	if (!t->interactive)
+		return;
+	while ((c = top_view_key(0)) >= 0)
+		flags |= top_key(t, c);
+	if (flags & TOP_QUIT) {
+		tracer_request_stop(t->s.tracer);
+		return;
+	}
+	if (now / 1000000000u != t->drawn_second || (t->msg[0] && now >= t->msg_until_ns)) {
+		if (now >= t->msg_until_ns)
+			t->msg[0] = 0;
+		flags |= TOP_REDRAW;
+	}
+	top_apply(t, flags);
+}
+
+static void top_on_process_start(void *ctx, pid_t pid, pid_t parent)
+{
+	struct top *t = ctx;
+	struct top_proc *p = top_model_proc(&t->model, pid);
+
+	p->parent = parent;
+	p->ended = false;
+}
+
+static void top_on_process_exit(void *ctx, pid_t pid, int status)
+{
+	struct top *t = ctx;
+	struct top_proc *p = top_model_proc(&t->model, pid);
+
+	p->ended = true;
+	p->status = status;
+}
+
+static void top_on_notice(void *ctx, const char *msg)
+{
+	struct top *t = ctx;
+
+	t->notices++;
+	free(t->last_notice);
+	t->last_notice = xstrdup(msg);
+	/* the terminal in batch mode, the log while the screen is up */
+	fprintf(stderr, "ptap: %s\n", msg);
+}
+
+/* ---- The terminal and the log ---- */
+
+static int top_log_open(struct top *t)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	t->log_path = xasprintf("%s/ptap-top-%d.log", dir, (int)getpid());
+	t->log_fd = open(t->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (t->log_fd < 0) {
+		fprintf(stderr, "ptap: top: %s: %s\n", t->log_path, strerror(errno));
+		return -errno;
+	}
+	t->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (t->null_fd < 0)
+		return -errno;
+	return 0;
+}
+
+static void top_log_close(struct top *t)
+{
+	struct stat st;
+
+	if (t->log_fd < 0)
+		return;
+	if (!fstat(t->log_fd, &st) && st.st_size == 0)
+		unlink(t->log_path);
+	else if (t->s.cmd)
+		fprintf(stderr, "ptap: top: the command's output%s is in %s\n",
+			t->notices ? " and ptap's notices" : "", t->log_path);
+	else
+		fprintf(stderr, "ptap: top: %lu notice%s in %s\n", t->notices,
+			t->notices == 1 ? "" : "s", t->log_path);
+	close(t->log_fd);
+	t->log_fd = -1;
+}
+
+/* Check early, before attaching, that curses can drive this terminal. */
+static int top_terminal_check(struct top *t)
+{
+	if (isatty(STDIN_FILENO))
+		t->tty_in = stdin;
+	else
+		t->tty_in = fopen("/dev/tty", "re");
+	if (!t->tty_in) {
+		fprintf(stderr, "ptap: top: no terminal to read keys from; use -b for batch output\n");
+		return EXIT_RUNTIME;
+	}
+	if (top_view_check(STDOUT_FILENO)) {
+		fprintf(stderr, "ptap: top: cannot drive the terminal (TERM=%s); use -b for batch "
+			"output\n", getenv("TERM") ? getenv("TERM") : "");
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static int top_screen_open(struct top *t)
+{
+	if (top_view_open(t->tty_in)) {
+		fprintf(stderr, "ptap: top: cannot open the screen\n");
+		return EXIT_RUNTIME;
+	}
+	fflush(stderr);
+	t->saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (t->saved_stderr >= 0)
+		dup2(t->log_fd, STDERR_FILENO);
+	return 0;
+}
+
+static void top_screen_close(struct top *t)
+{
+	top_view_close();
+	if (t->saved_stderr >= 0) {
+		fflush(stderr);
+		dup2(t->saved_stderr, STDERR_FILENO);
+		close(t->saved_stderr);
+		t->saved_stderr = -1;
+	}
+}
+
+static volatile sig_atomic_t top_sig;
+
+static void top_on_signal(int sig)
+{
+	top_sig = sig;
+}
+
+/* Every target ended (or --duration passed): keep the last table on the
+ * screen until q or a stop signal. */
+static void top_linger(struct top *t)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	unsigned flags;
+	size_t i;
+	int c, st;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = top_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+
+	st = t->s.launched ? tracer_launched_status(t->s.tracer) : -1;
+	if (st != -1 && WIFEXITED(st))
+		snprintf(t->end_note, sizeof(t->end_note), "exit %d", WEXITSTATUS(st));
+	else if (st != -1 && WIFSIGNALED(st))
+		snprintf(t->end_note, sizeof(t->end_note), "killed by %s", sigabbrev_np(WTERMSIG(st))
+			 ? sigabbrev_np(WTERMSIG(st)) : "a signal");
+	else if (t->s.stop == TSTOP_DURATION)
+		snprintf(t->end_note, sizeof(t->end_note), "--duration reached");
+	else
+		snprintf(t->end_note, sizeof(t->end_note), "%s",
+			 t->s.cmd ? "command ended" : "every process ended");
+	if (t->model.events_cur)
+		top_model_roll(&t->model, tracer_elapsed_ns(t->s.tracer));
+	t->state = TOP_ENDED;
+	top_snapshot_take(&t->snap, &t->model, tracer_elapsed_ns(t->s.tracer));
+	top_message(t, "tracing ended; the table stays until q");
+	t->msg_until_ns = UINT64_MAX;
+	top_apply(t, TOP_RESELECT);
+	while (!top_sig) {
+		c = top_view_key(500);
+		if (c < 0)
+			continue;
+		flags = top_key(t, c);
+		if (flags & TOP_QUIT)
+			break;
+		top_apply(t, flags);
+	}
+}
+
+/* ---- The command ---- */
+
+static void top_usage(FILE *f)
+{
+	fprintf(f, "Usage: ptap top [OPTIONS] -p PID[,PID...]\n"
+		   "       ptap top [OPTIONS] -- COMMAND [ARGS...]\n"
+		   "Show the Python functions called most, per (pid, file, line, function),\n"
+		   "refreshed every interval (python:function__entry).\n"
+		   "\nOptions:\n"
+		   "  -n, --rows N            show N rows (20; 0: as many as fit, all in batch)\n"
+		   "  -d, --delay SECONDS     refresh interval (1; fractions allowed, >= 0.1)\n"
+		   "      --cumulative        count since the start, not per interval\n"
+		   "      --sort COLUMN       pid, filename, line, function or calls (default)\n"
+		   "  -b, --batch             print plain tables (the default when standard\n"
+		   "                          output is not a terminal)\n"
+		   "      --iterations N      batch: stop after N tables\n"
+		   "      --json              batch: one JSON object per table\n"
+		   "%s"
+		   "  -h, --help              show this help\n"
+		   "\nKeys: q quit, h help, space/p pause, c cumulative, r reset, < > s sort,\n"
+		   "R reverse, / filter (Esc clears), + - interval.\n",
+		session_options_help);
+}
+
+enum {
+	TOP_OPT_CUMULATIVE = 0x2000,
+	TOP_OPT_ITERATIONS,
+	TOP_OPT_SORT,
+};
+
+static int top_option(struct top *t, int c, const char *arg, bool *batch)
+{
+	uint64_t n;
+	double d;
+	int i;
+
+	switch (c) {
+	case 'n':
+		if (parse_u64(arg, &n) || n > 100000)
+			return usage_error("top", "-n wants a number of rows, not '%s'", arg);
+		t->max_rows = (unsigned)n;
+		return 0;
+	case 'd':
+		if (parse_seconds(arg, &d) || d < 0.1 || d > 3600)
+			return usage_error("top", "-d wants seconds from 0.1 to 3600, not '%s'", arg);
+		t->interval_s = d;
+		return 0;
+	case 'b':
+		*batch = true;
+		return 0;
+	case TOP_OPT_CUMULATIVE:
+		t->order.cumulative = true;
+		return 0;
+	case TOP_OPT_ITERATIONS:
+		if (parse_u64(arg, &n) || n == 0 || n > 1000000000)
+			return usage_error("top", "--iterations wants a positive number, not '%s'", arg);
+		t->iterations = (unsigned long)n;
+		return 0;
+	case TOP_OPT_SORT:
+		for (i = 0; i < TOP_NCOLS; i++)
+			if (!strcmp(arg, top_col_keywords[i])) {
+				t->order.col = (enum top_col)i;
+				return 0;
+			}
+		return usage_error("top", "--sort wants pid, filename, line, function or calls, "
+				   "not '%s'", arg);
+	case 'e':
+		return usage_error("top", "top counts python:function__entry; -e is for ptap trace");
+	default:
+		return -1;
+	}
+}
+
+static int top_parse(struct top *t, int argc, char **argv)
+{
+	static const char *const defaults[] = { "python:function__entry", NULL };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "rows", required_argument, NULL, 'n' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "cumulative", no_argument, NULL, TOP_OPT_CUMULATIVE },
+		{ "iterations", required_argument, NULL, TOP_OPT_ITERATIONS },
+		{ "sort", required_argument, NULL, TOP_OPT_SORT },
+		SESSION_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	bool batch = false;
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hbn:d:" SESSION_SHORT, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			top_usage(stdout);
+			return -1;
+		}
+		r = top_option(t, c, optarg, &batch);
+		if (r == 0)
+			continue;
+		if (r > 0)
+			return r;
+		r = session_option(&t->s, c, optarg);
+		if (r == 1)
+			continue;
+		return r ? r : usage_getopt("top", c, argv);
+	}
+	r = session_finish_args(&t->s, argc, argv, defaults);
+	if (r)
+		return r;
+	t->interactive = !batch && !t->s.json && !t->s.output && isatty(STDOUT_FILENO);
+	if (t->iterations && t->interactive)
+		return usage_error("top", "--iterations is for batch mode (-b)");
+	return 0;
+}
+
+/* "the command line" or "pid A, B" for the title. */
+static char *top_target_text(const struct session *s)
+{
+	size_t i, len = 0, cap = 256;
+	char *buf = xmalloc(cap);
+
+	buf[0] = 0;
+	if (s->cmd) {
+		for (i = 0; s->cmd[i] && len + 1 < cap; i++)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? " " : "", s->cmd[i]);
+	} else {
+		for (i = 0; i < s->npids && len + 1 < cap; i++)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%d", i ? ", " : "pid ",
+						s->pids[i]);
+	}
+	return buf;
+}
+
+static void top_init(struct top *t)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	session_init(&t->s, "top");
+	top_model_init(&t->model, 0);
+	t->order.col = TOP_COL_CALLS;
+	t->order.filter = t->filter;
+	t->interval_s = 1;
+	t->max_rows = 20;
+	t->log_fd = t->null_fd = t->saved_stderr = -1;
+	for (i = 0; i < ARRAY_SIZE(top_keys); i++)
+		top_key_help[i] = top_keys[i].help;
+}
+
+static void top_free(struct top *t)
+{
+	top_screen_close(t);
+	top_log_close(t);
+	if (t->null_fd >= 0)
+		close(t->null_fd);
+	if (t->tty_in && t->tty_in != stdin)
+		fclose(t->tty_in);
+	session_free(&t->s);
+	top_model_free(&t->model);
+	top_snapshot_free(&t->snap);
+	free(t->sel);
+	free(t->target);
+	free(t->log_path);
+	free(t->last_notice);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct tracer_hooks hooks = {
+		.event = top_on_event,
+		.tick = top_on_tick,
+		.process_start = top_on_process_start,
+		.process_exit = top_on_process_exit,
+		.notice = top_on_notice,
+	};
+	struct top t;
+	int r;
+
+	top_init(&t);
+	r = top_parse(&t, argc, argv);
+	if (r) {
+		top_free(&t);
+		return r < 0 ? EXIT_OK : r;
+	}
+	t.target = top_target_text(&t.s);
+	t.s.cfg.tick_ms = TICK_MS;
+	if (t.interactive) {
+		r = top_terminal_check(&t);
+		if (!r && top_log_open(&t))
+			r = EXIT_RUNTIME;
+		if (r) {
+			top_free(&t);
+			return r;
+		}
+		/* the header says what is traced; the log gets the command's output */
+		t.s.quiet = true;
+		t.s.cfg.quiet = true;
+		t.s.cfg.child_redirect = true;
+		t.s.cfg.child_fd[0] = t.null_fd;
+		t.s.cfg.child_fd[1] = t.log_fd;
+		t.s.cfg.child_fd[2] = t.log_fd;
+	}
+	r = session_start(&t.s, &hooks, &t);
+	if (!r && t.interactive)
+		r = top_screen_open(&t);
+	if (r) {
+		top_free(&t);
+		return r;
+	}
+	t.next_roll_ns = tracer_elapsed_ns(t.s.tracer) + interval_ns(&t);
+	if (t.interactive)
+		top_apply(&t, TOP_RESNAP);
+	r = session_run(&t.s);
+	if (t.interactive) {
+		if (t.s.stop == TSTOP_TARGETS_GONE || t.s.stop == TSTOP_DURATION)
+			top_linger(&t);
+		top_screen_close(&t);
+	} else if (t.s.stop != TSTOP_REQUEST) {
+		top_model_roll(&t.model, tracer_elapsed_ns(t.s.tracer));
+		top_print(&t, true);
+	}
+	/* q and --iterations end a launched command on purpose: not a failure */
+	if (t.s.stop == TSTOP_REQUEST)
+		r = EXIT_OK;
+	if (t.interactive && !t.s.sel.pats[0].matched)
+		fprintf(stderr, "ptap: top: python:function__entry matched no probe in the traced "
+			"processes\n");
+	top_free(&t);
+	return r;
+}

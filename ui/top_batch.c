@@ -1,0 +1,130 @@
+/*
+ * ptap top's batch output: one table per interval, for scripts and logs.
+ *
+ * Text: a comment line with the interval's figures, a line naming the
+ * columns, then one row per frame, fields separated by blanks and padded
+ * into columns:
+ *
+ *   # time=2.000 interval=1.000 mode=interval events=2843 total=5620 errors=0 unreadable=0 rows=3/3
+ *       PID FILENAME                                  LINE FUNCTION   CALLS
+ *      4242 /home/me/app/parse.py                       12 tokenize    2310
+ *
+ * A final table, its comment line starting "# final", follows the end
+ * of tracing.  File and function names are printed whole; bytes that
+ * would break the columns (blanks, control bytes) are written \xHH and a
+ * backslash as \\, so every row splits into exactly five fields.
+ *
+ * JSON: one object per table and line, with the same figures and
+ * "rows": [{"pid", "filename", "line", "function", "calls"}, ...].
+ */
+#include "ui/top.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/util.h"
+
+static bool byte_plain(unsigned char c)
+{
+	return c > 0x20 && c != 0x7f && c != '\\';
+}
+
+/* Columns the escaped text takes (UTF-8 continuation bytes take none). */
+static size_t escaped_width(const char *s, size_t len)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			w += 2;
+		else if (!byte_plain(c))
+			w += 4;
+		else if ((c & 0xc0) != 0x80)
+			w++;
+	}
+	return w;
+}
+
+static void print_escaped(FILE *f, const char *s, size_t len, size_t pad_to)
+{
+	size_t i, w = escaped_width(s, len);
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			fputs("\\\\", f);
+		else if (!byte_plain(c))
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	for (; w < pad_to; w++)
+		fputc(' ', f);
+}
+
+static double secs(uint64_t ns)
+{
+	return ns / 1e9;
+}
+
+static uint64_t interval_ns(const struct top_snapshot *s)
+{
+	return s->last_end_ns - s->last_start_ns;
+}
+
+void top_batch_text(FILE *f, const struct top_table *t)
+{
+	const struct top_snapshot *s = t->snap;
+	size_t i, wfile = strlen("FILENAME"), wfunc = strlen("FUNCTION");
+
+	for (i = 0; i < t->nrows; i++) {
+		wfile = MAX(wfile, escaped_width(t->rows[i]->filename, t->rows[i]->filename_len));
+		wfunc = MAX(wfunc, escaped_width(t->rows[i]->function, t->rows[i]->function_len));
+	}
+	fprintf(f, "# %stime=%.3f interval=%.3f mode=%s events=%" PRIu64 " total=%" PRIu64
+		" errors=%" PRIu64 " unreadable=%" PRIu64 " rows=%zu/%zu\n",
+		t->final ? "final " : "", secs(s->taken_ns), secs(interval_ns(s)),
+		t->cumulative ? "cumulative" : "interval", s->events_last, s->events_total,
+		t->arg_errors, s->unreadable_total, t->nrows, t->nmatched);
+	fprintf(f, "%7s %-*s %6s %-*s %9s\n", "PID", (int)wfile, "FILENAME", "LINE", (int)wfunc,
+		"FUNCTION", "CALLS");
+	for (i = 0; i < t->nrows; i++) {
+		const struct top_row *r = t->rows[i];
+
+		fprintf(f, "%7d ", r->pid);
+		print_escaped(f, r->filename, r->filename_len, wfile);
+		fprintf(f, " %6" PRId64 " ", r->line);
+		print_escaped(f, r->function, r->function_len, wfunc);
+		fprintf(f, " %9" PRIu64 "\n", top_row_calls(r, t->cumulative));
+	}
+	fputc('\n', f);
+	fflush(f);
+}
+
+void top_batch_json(FILE *f, const struct top_table *t)
+{
+	const struct top_snapshot *s = t->snap;
+	size_t i;
+
+	fprintf(f, "{\"time\":%.6f,\"interval\":%.6f,\"mode\":\"%s\",\"final\":%s", secs(s->taken_ns),
+		secs(interval_ns(s)), t->cumulative ? "cumulative" : "interval",
+		t->final ? "true" : "false");
+	fprintf(f, ",\"events\":%" PRIu64 ",\"total_events\":%" PRIu64 ",\"errors\":%" PRIu64
+		",\"unreadable\":%" PRIu64 ",\"matched\":%zu,\"rows\":[", s->events_last,
+		s->events_total, t->arg_errors, s->unreadable_total, t->nmatched);
+	for (i = 0; i < t->nrows; i++) {
+		const struct top_row *r = t->rows[i];
+
+		fprintf(f, "%s{\"pid\":%d,\"filename\":", i ? "," : "", r->pid);
+		json_string_n(f, r->filename, r->filename_len);
+		fprintf(f, ",\"line\":%" PRId64 ",\"function\":", r->line);
+		json_string_n(f, r->function, r->function_len);
+		fprintf(f, ",\"calls\":%" PRIu64 "}", top_row_calls(r, t->cumulative));
+	}
+	fputs("]}\n", f);
+	fflush(f);
+}

@@ -1,0 +1,361 @@
+/*
+ * ptap top's counting table.
+ *
+ * The hit hook runs once per function__entry with the traced thread
+ * stopped, so counting must not allocate for a frame already seen: the
+ * key (pid, line, filename bytes, function bytes) is hashed as it comes,
+ * looked up in an open-addressing table of entry indices, and compared
+ * byte for byte; only a new frame copies its strings.  Pointers that
+ * CPython passes are never used as keys: the memory of a freed code
+ * object's name can hold another name a moment later.
+ *
+ * Three counts per entry: the interval in progress (cur), the last
+ * complete interval (last, what the table shows by default) and since
+ * start (total).  Rolling an interval walks the entries once; a reset
+ * zeroes them but keeps them, so snapshots taken earlier stay valid.
+ *
+ * A snapshot copies the counts of every entry at one moment.  The
+ * views sort and filter snapshots, never the live table: a paused screen
+ * keeps its snapshot and can still be re-sorted or filtered.
+ */
+#define _GNU_SOURCE
+#include "ui/top.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+const char *const top_col_names[TOP_NCOLS] = { "PID", "FILENAME", "LINE", "FUNCTION", "CALLS" };
+const char *const top_col_keywords[TOP_NCOLS] = { "pid", "filename", "line", "function", "calls" };
+
+static const char unreadable_text[] = "<unreadable>";
+
+void top_model_init(struct top_model *m, uint64_t now_ns)
+{
+	memset(m, 0, sizeof(*m));
+	m->cur_start_ns = now_ns;
+	m->reset_ns = now_ns;
+}
+
+void top_model_free(struct top_model *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nentries; i++) {
+		free(m->entries[i].filename);
+		free(m->entries[i].function);
+	}
+	free(m->entries);
+	free(m->slots);
+	free(m->procs);
+	memset(m, 0, sizeof(*m));
+}
+
+/* FNV-1a over the bytes, then the numbers folded in and mixed. */
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t hash_key(pid_t pid, int64_t line, const char *file, size_t flen, const char *func,
+			 size_t fnlen)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = hash_bytes(h, file, flen);
+	h ^= 0xff; /* no byte of a C string: keeps ("ab","c") apart from ("a","bc") */
+	h *= 0x100000001b3ull;
+	h = hash_bytes(h, func, fnlen);
+	h ^= (uint64_t)(uint32_t)pid * 0x9e3779b97f4a7c15ull;
+	h ^= (uint64_t)line * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return h;
+}
+
+static void slots_insert(uint32_t *slots, size_t mask, uint64_t hash, uint32_t index)
+{
+	size_t i;
+
+	for (i = hash & mask; slots[i]; i = (i + 1) & mask)
+		;
+	slots[i] = index + 1;
+}
+
+static void slots_grow(struct top_model *m)
+{
+	size_t cap = m->mask ? (m->mask + 1) * 2 : 256;
+	uint32_t *slots = xcalloc(cap, sizeof(*slots));
+	size_t i;
+
+	for (i = 0; i < m->nentries; i++)
+		slots_insert(slots, cap - 1, m->entries[i].hash, (uint32_t)i);
+	free(m->slots);
+	m->slots = slots;
+	m->mask = cap - 1;
+}
+
+static struct top_entry *entry_add(struct top_model *m, uint64_t hash, pid_t pid, int64_t line,
+				   const char *file, size_t flen, const char *func, size_t fnlen)
+{
+	struct top_entry *e;
+
+	if ((m->nentries + 1) * 2 > (m->mask ? m->mask + 1 : 0))
+		slots_grow(m);
+	VEC_RESERVE(m->entries, m->cap, m->nentries + 1);
+	e = &m->entries[m->nentries];
+	memset(e, 0, sizeof(*e));
+	e->hash = hash;
+	e->pid = pid;
+	e->line = line;
+	e->filename = xstrndup(file, flen);
+	e->filename_len = (uint32_t)flen;
+	e->function = xstrndup(func, fnlen);
+	e->function_len = (uint32_t)fnlen;
+	slots_insert(m->slots, m->mask, hash, (uint32_t)m->nentries);
+	m->nentries++;
+	return e;
+}
+
+/* The bytes of a string argument, or the placeholder (and false). */
+static bool value_text(const struct value *v, const char **s, size_t *len)
+{
+	if (v->type == VAL_STR && v->str) {
+		*s = v->str;
+		*len = v->len;
+		return true;
+	}
+	*s = unreadable_text;
+	*len = sizeof(unreadable_text) - 1;
+	return false;
+}
+
+static int64_t value_int(const struct value *v)
+{
+	switch (v->type) {
+	case VAL_S64: return v->i;
+	case VAL_U64:
+	case VAL_HEX: return (int64_t)v->u;
+	default: return 0;
+	}
+}
+
+void top_model_count(struct top_model *m, pid_t pid, const struct value *file,
+		     const struct value *func, const struct value *line)
+{
+	const char *fs, *ns;
+	size_t flen, nlen, i;
+	struct top_entry *e;
+	int64_t ln = value_int(line);
+	uint64_t h;
+	bool ok;
+
+	ok = value_text(file, &fs, &flen);
+	ok &= value_text(func, &ns, &nlen);
+	h = hash_key(pid, ln, fs, flen, ns, nlen);
+	m->events_cur++;
+	m->events_total++;
+	if (unlikely(!ok))
+		m->unreadable_total++;
+	if (likely(m->mask)) {
+		for (i = h & m->mask; m->slots[i]; i = (i + 1) & m->mask) {
+			e = &m->entries[m->slots[i] - 1];
+			if (e->hash == h && e->pid == pid && e->line == ln && e->filename_len == flen &&
+			    e->function_len == nlen && !memcmp(e->function, ns, nlen) &&
+			    !memcmp(e->filename, fs, flen)) {
+				e->cur++;
+				e->total++;
+				return;
+			}
+		}
+	}
+	e = entry_add(m, h, pid, ln, fs, flen, ns, nlen);
+	e->cur = 1;
+	e->total = 1;
+}
+
+void top_model_roll(struct top_model *m, uint64_t now_ns)
+{
+	size_t i;
+
+	for (i = 0; i < m->nentries; i++) {
+		m->entries[i].last = m->entries[i].cur;
+		m->entries[i].cur = 0;
+	}
+	m->events_last = m->events_cur;
+	m->events_cur = 0;
+	m->last_start_ns = m->cur_start_ns;
+	m->last_end_ns = now_ns;
+	m->cur_start_ns = now_ns;
+	m->intervals++;
+}
+
+void top_model_reset(struct top_model *m, uint64_t now_ns)
+{
+	size_t i;
+
+	for (i = 0; i < m->nentries; i++)
+		m->entries[i].cur = m->entries[i].last = m->entries[i].total = 0;
+	m->events_cur = m->events_last = m->events_total = 0;
+	m->unreadable_total = 0;
+	m->cur_start_ns = m->reset_ns = now_ns;
+	m->last_start_ns = m->last_end_ns = 0;
+}
+
+struct top_proc *top_model_proc(struct top_model *m, pid_t pid)
+{
+	struct top_proc *p;
+	size_t i;
+
+	for (i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid == pid)
+			return &m->procs[i];
+	VEC_RESERVE(m->procs, m->proccap, m->nprocs + 1);
+	p = &m->procs[m->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	return p;
+}
+
+void top_snapshot_take(struct top_snapshot *s, const struct top_model *m, uint64_t now_ns)
+{
+	size_t i;
+
+	VEC_RESERVE(s->rows, s->cap, m->nentries);
+	s->n = 0;
+	for (i = 0; i < m->nentries; i++) {
+		const struct top_entry *e = &m->entries[i];
+		struct top_row *r;
+
+		if (!e->last && !e->total)
+			continue;
+		r = &s->rows[s->n++];
+		r->filename = e->filename;
+		r->filename_len = e->filename_len;
+		r->function = e->function;
+		r->function_len = e->function_len;
+		r->pid = e->pid;
+		r->line = e->line;
+		r->last = e->last;
+		r->total = e->total;
+	}
+	s->events_last = m->events_last;
+	s->events_total = m->events_total;
+	s->unreadable_total = m->unreadable_total;
+	s->last_start_ns = m->last_start_ns;
+	s->last_end_ns = m->last_end_ns;
+	s->reset_ns = m->reset_ns;
+	s->intervals = m->intervals;
+	s->taken_ns = now_ns;
+}
+
+void top_snapshot_free(struct top_snapshot *s)
+{
+	free(s->rows);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, MIN(alen, blen));
+
+	if (c)
+		return c < 0 ? -1 : 1;
+	return alen < blen ? -1 : alen > blen;
+}
+
+#define CMP_NUM(a, b) ((a) < (b) ? -1 : (a) > (b))
+
+/* The fixed tie order: calls desc, pid, filename, line, function. */
+static int cmp_ties(const struct top_row *a, const struct top_row *b, bool cumulative)
+{
+	uint64_t ca = top_row_calls(a, cumulative), cb = top_row_calls(b, cumulative);
+	int c;
+
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	if (a->pid != b->pid)
+		return CMP_NUM(a->pid, b->pid);
+	c = cmp_bytes(a->filename, a->filename_len, b->filename, b->filename_len);
+	if (c)
+		return c;
+	if (a->line != b->line)
+		return CMP_NUM(a->line, b->line);
+	return cmp_bytes(a->function, a->function_len, b->function, b->function_len);
+}
+
+static int cmp_rows(const void *pa, const void *pb, void *arg)
+{
+	const struct top_row *a = *(const struct top_row *const *)pa;
+	const struct top_row *b = *(const struct top_row *const *)pb;
+	const struct top_order *o = arg;
+	int c = 0;
+
+	switch (o->col) {
+	case TOP_COL_PID:
+		c = CMP_NUM(a->pid, b->pid);
+		break;
+	case TOP_COL_FILENAME:
+		c = cmp_bytes(a->filename, a->filename_len, b->filename, b->filename_len);
+		break;
+	case TOP_COL_LINE:
+		c = CMP_NUM(a->line, b->line);
+		break;
+	case TOP_COL_FUNCTION:
+		c = cmp_bytes(a->function, a->function_len, b->function, b->function_len);
+		break;
+	case TOP_COL_CALLS:
+	case TOP_NCOLS:
+		break;
+	}
+	if (!c)
+		c = cmp_ties(a, b, o->cumulative);
+	return o->reverse ? -c : c;
+}
+
+/* memmem with ASCII case folded. */
+static bool contains_folded(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	size_t i;
+
+	if (nlen > hlen)
+		return false;
+	for (i = 0; i + nlen <= hlen; i++)
+		if (!strncasecmp(hay + i, needle, nlen))
+			return true;
+	return false;
+}
+
+static bool row_matches(const struct top_row *r, const char *filter, size_t flen)
+{
+	return contains_folded(r->function, r->function_len, filter, flen) ||
+	       contains_folded(r->filename, r->filename_len, filter, flen);
+}
+
+size_t top_snapshot_select(const struct top_snapshot *s, const struct top_order *o,
+			   const struct top_row ***sel, size_t *selcap)
+{
+	size_t flen = o->filter ? strlen(o->filter) : 0;
+	size_t i, n = 0;
+
+	VEC_RESERVE(*sel, *selcap, s->n ? s->n : 1);
+	for (i = 0; i < s->n; i++) {
+		const struct top_row *r = &s->rows[i];
+
+		if (!top_row_calls(r, o->cumulative))
+			continue;
+		if (flen && !row_matches(r, o->filter, flen))
+			continue;
+		(*sel)[n++] = r;
+	}
+	qsort_r(*sel, n, sizeof(**sel), cmp_rows, (void *)o);
+	return n;
+}
