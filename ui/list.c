@@ -600,8 +600,17 @@ static void list_file(struct list_out *out, const char *arg)
 	char *found = path_lookup(arg);
 	const char *path = found ? found : arg;
 	struct elf_module *m;
+	struct stat st;
 	int err;
 
+	/* Opening a fifo or a device could block or do something. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		fflush(stdout);
+		pr_warn(CMD, "%s: not a regular file", path);
+		out->status = EXIT_RUNTIME;
+		free(found);
+		return;
+	}
 	err = elf_module_open(path, -1, &m);
 	if (err) {
 		fflush(stdout);
@@ -695,6 +704,12 @@ static void list_pid(struct list_out *out, pid_t pid)
 	}
 	first = xcalloc(maps.n ? maps.n : 1, sizeof(*first));
 	nmods = find_modules(&maps, first);
+	if (!nmods) {
+		pr_warn(CMD, "pid %d: no files mapped: a kernel thread, or a process that is "
+			"exiting", (int)pid);
+		out->status = EXIT_RUNTIME;
+		goto out;
+	}
 	for (size_t i = 0; i < nmods; i++) {
 		const struct map_entry *e = &maps.v[first[i]];
 		struct list_proc proc = {
@@ -737,6 +752,7 @@ static void list_pid(struct list_out *out, pid_t pid)
 		       nprobes == 1 ? "" : "s", with_probes, nmods);
 		free(exe);
 	}
+out:
 	free(first);
 	procmaps_free(&maps);
 }

@@ -29,6 +29,9 @@ expect_error 1 "ptap: list: $TMP/truncated: damaged ELF file: its program or sec
 head -c 40 "$PY" >"$TMP/stub"
 expect_error 1 "ptap: list: $TMP/stub: damaged ELF file: its ELF header is cut short or invalid" \
 	"ELF cut inside its header" "$PTAP" list "$TMP/stub"
+mkfifo "$TMP/fifo"
+expect_error 1 "ptap: list: $TMP/fifo: not a regular file" "a fifo (not opened, so no hang)" \
+	"$PTAP" list "$TMP/fifo"
 printf '#!/bin/sh\nexec /usr/bin/python3.11 "$@"\n' >"$TMP/wrapper"
 chmod +x "$TMP/wrapper"
 expect_error 1 "ptap: list: $TMP/wrapper: not an ELF file but a script (#!/bin/sh): list the program it runs" \
@@ -60,6 +63,15 @@ ok "$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; sys.exit(len(js
 pid=$(($(cat /proc/sys/kernel/pid_max) + 1))
 expect_error 1 "ptap: list: no process with pid $pid" "pid that does not exist" \
 	"$PTAP" list -p "$pid"
+
+# A kernel thread maps no files.
+kthread=$(awk '$2 == "(kthreadd)" { print $1; exit }' /proc/[0-9]*/stat 2>/dev/null)
+if [ -n "$kthread" ] && [ ! -s "/proc/$kthread/maps" ]; then
+	expect_error 1 "ptap: list: pid $kthread: no files mapped: a kernel thread, or a process that is exiting" \
+		"kernel thread" "$PTAP" list -p "$kthread"
+else
+	for i in 1 2 3; do skip "no kernel thread visible"; done
+fi
 
 if [ "$(id -u)" = 0 ] && have setpriv; then
 	# A root process, listed by an unprivileged user.
