@@ -104,7 +104,8 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
-/* 0 and *optind_out, or EXIT_USAGE after printing why (or EXIT_OK for --help). */
+/* EXIT_OK with *first the first FILE (*done after --help), or EXIT_USAGE
+ * once the reason is printed. */
 static int parse_options(int argc, char **argv, struct list_opts *o, int *first, bool *done)
 {
 	static const struct option longopts[] = {
