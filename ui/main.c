@@ -11,6 +11,7 @@ const struct command commands[] = {
 	{ "list", cmd_list, "list the stapsdt probes of files or of a running process" },
 	{ "trace", cmd_trace, "print every hit of the selected probes, with its arguments" },
 	{ "top", cmd_top, "the Python functions called most, refreshed every interval" },
+	{ "flow", cmd_flow, "calls and returns of Python functions, indented by depth per thread" },
 	{ NULL, NULL, NULL },
 };
 
