@@ -12,6 +12,7 @@ const struct command commands[] = {
 	{ "trace", cmd_trace, "print every hit of the selected probes, with its arguments" },
 	{ "top", cmd_top, "the Python functions called most, refreshed every interval" },
 	{ "flow", cmd_flow, "calls and returns of Python functions, indented by depth per thread" },
+	{ "monitor", cmd_monitor, "CPython's garbage collections, imports and audit events" },
 	{ NULL, NULL, NULL },
 };
 
