@@ -100,7 +100,7 @@ check: test
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all samples
-	$(Q)./ptap list /usr/bin/python3.11
+	$(Q)./ptap top -- /usr/bin/python3.11 samples/python/workload.py
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all samples
