@@ -16,10 +16,12 @@
 #include "common/util.h"
 #include "ui/commands.h"
 #include "ui/format.h"
+#include "ui/monitor_stack.h"
 #include "ui/session.h"
 
 struct trace_ctx {
 	struct session *s;
+	struct stack_view stack;    /* --stack */
 };
 
 static void trace_event_text(FILE *f, const struct event *ev)
@@ -36,8 +38,9 @@ static void trace_event_text(FILE *f, const struct event *ev)
 	fputs(")\n", f);
 }
 
-static void trace_event_json(FILE *f, const struct event *ev)
+static void trace_event_json(struct trace_ctx *c, const struct event *ev)
 {
+	FILE *f = c->s->out;
 	int i, nerr = 0;
 
 	fprintf(f, "{\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tid\":%d,\"probe\":", ev->time_ns, ev->pid,
@@ -63,6 +66,7 @@ static void trace_event_json(FILE *f, const struct event *ev)
 		}
 		fputc(']', f);
 	}
+	stack_view_json(&c->stack, f, c->s->tracer, ev);
 	fputs("}\n", f);
 }
 
@@ -70,10 +74,12 @@ static void trace_on_event(void *ctx, const struct event *ev)
 {
 	struct trace_ctx *c = ctx;
 
-	if (c->s->json)
-		trace_event_json(c->s->out, ev);
-	else
+	if (c->s->json) {
+		trace_event_json(c, ev);
+	} else {
 		trace_event_text(c->s->out, ev);
+		stack_view_text(&c->stack, c->s->out, c->s->tracer, ev);
+	}
 }
 
 static void trace_usage(FILE *f)
@@ -82,8 +88,9 @@ static void trace_usage(FILE *f)
 		   "       ptap trace [OPTIONS] -- COMMAND [ARGS...]\n"
 		   "Print every hit of the selected probes (default: python:*, without python:line).\n"
 		   "\nOptions:\n%s"
-		   "      --json              one JSON object per event\n"
-		   "  -h, --help              show this help\n", session_options_help);
+		   "      --json              one JSON object per event\n%s"
+		   "  -h, --help              show this help\n", session_options_help,
+		   stack_options_help);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -92,14 +99,16 @@ int cmd_trace(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_LONG_OPTIONS,
+		STACK_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct tracer_hooks hooks = { .event = trace_on_event };
 	struct session s;
-	struct trace_ctx ctx = { &s };
+	struct trace_ctx ctx = { .s = &s };
 	int c, r;
 
 	session_init(&s, "trace");
+	stack_view_init(&ctx.stack);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h" SESSION_SHORT, longopts, NULL)) != -1) {
@@ -108,7 +117,9 @@ int cmd_trace(int argc, char **argv)
 			session_free(&s);
 			return EXIT_OK;
 		}
-		r = session_option(&s, c, optarg);
+		r = stack_view_option(&ctx.stack, "trace", c, optarg);
+		if (!r)
+			r = session_option(&s, c, optarg);
 		if (r == 1)
 			continue;
 		session_free(&s);
@@ -116,9 +127,12 @@ int cmd_trace(int argc, char **argv)
 	}
 	r = session_finish_args(&s, argc, argv, defaults);
 	if (!r)
+		stack_view_start(&ctx.stack);
+	if (!r)
 		r = session_start(&s, &hooks, &ctx);
 	if (!r)
 		r = session_run(&s);
 	session_free(&s);
+	stack_view_free(&ctx.stack);
 	return r;
 }
