@@ -28,15 +28,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <stdarg.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
 #include "ui/commands.h"
-#include "ui/format.h"
 #include "ui/session.h"
 #include "ui/top.h"
 
@@ -69,6 +68,7 @@ struct top {
 	char msg[160];                   /* an action's message ... */
 	uint64_t msg_until_ns;           /* ... shown until then */
 	uint64_t drawn_second;           /* the clock last drawn */
+	uint64_t ended_ns;               /* when tracing ended: the clock stops */
 
 	/* where output goes while the screen is up */
 	char *log_path;
@@ -84,8 +84,9 @@ struct top {
 enum {
 	TOP_REDRAW = 1 << 0,
 	TOP_RESELECT = 1 << 1 | TOP_REDRAW,  /* order or filter changed */
-	TOP_RESNAP = 1 << 2 | TOP_RESELECT,  /* the counts changed (not while paused) */
-	TOP_QUIT = 1 << 3,
+	TOP_RESNAP = 1 << 2 | TOP_RESELECT,  /* new counts to show (not while paused) */
+	TOP_FRESH = 1 << 3 | TOP_RESELECT,   /* new counts to show, even while paused */
+	TOP_QUIT = 1 << 4,
 };
 
 static const double interval_steps[] = { 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
@@ -144,9 +145,8 @@ static unsigned act_reset(struct top *t)
 
 	top_model_reset(&t->model, now);
 	t->next_roll_ns = now + interval_ns(t);
-	top_snapshot_take(&t->snap, &t->model, now);
 	top_message(t, "counts reset");
-	return TOP_RESELECT;
+	return TOP_FRESH;
 }
 
 static unsigned sort_by(struct top *t, enum top_col col)
@@ -221,21 +221,23 @@ static const struct top_binding {
 	unsigned (*act)(struct top *t);
 	struct top_key_help help;
 } top_keys[] = {
-	{ { 'q' }, act_quit, { "q", "q", "Quit", "quit: detach (attached processes go on running)" } },
-	{ { 'h', '?' }, act_help, { "h ?", "h", "Help", "this page" } },
-	{ { ' ', 'p' }, act_pause, { "space p", "p", "Pause",
-				      "pause or resume the display; counting goes on" } },
-	{ { 'c' }, act_cumulative, { "c", "c", "Cumulative",
-				     "cumulative counts since start or reset, or per interval" } },
-	{ { 'r' }, act_reset, { "r", "r", "Reset", "reset every count to zero" } },
-	{ { '<' }, act_sort_prev, { "<", "<>", "Sort", "sort by the column to the left" } },
-	{ { '>', 's' }, act_sort_next, { "> s", NULL, NULL, "sort by the column to the right" } },
-	{ { 'R' }, act_reverse, { "R", "R", "Reverse", "reverse the order" } },
-	{ { '/' }, act_filter, { "/", "/", "Filter",
-				 "show frames whose file or function contains a text" } },
-	{ { TOP_KEY_ESC }, act_clear_filter, { "Esc", NULL, NULL, "clear the filter" } },
-	{ { '+' }, act_longer, { "+", "+-", "Interval", "longer refresh interval" } },
-	{ { '-' }, act_shorter, { "-", NULL, NULL, "shorter refresh interval" } },
+	{ { 'q' }, act_quit,
+	  { "q", "q", "Quit", "Quit", "quit: detach (attached processes go on running)" } },
+	{ { 'h', '?' }, act_help, { "h ?", "h", "Help", "Help", "this page" } },
+	{ { ' ', 'p' }, act_pause,
+	  { "space p", "p", "Pause", "Pause", "pause or resume the display; counting goes on" } },
+	{ { 'c' }, act_cumulative,
+	  { "c", "c", "Cumulative", "Cumul",
+	    "cumulative counts since start or reset, or per interval" } },
+	{ { 'r' }, act_reset, { "r", "r", "Reset", "Reset", "reset every count to zero" } },
+	{ { '<' }, act_sort_prev, { "<", "<>", "Sort", "Sort", "sort by the column to the left" } },
+	{ { '>', 's' }, act_sort_next, { "> s", NULL, NULL, NULL, "sort by the column to the right" } },
+	{ { 'R' }, act_reverse, { "R", "R", "Reverse", "Rev", "reverse the order" } },
+	{ { '/' }, act_filter,
+	  { "/", "/", "Filter", "Filter", "show frames whose file or function contains a text" } },
+	{ { TOP_KEY_ESC }, act_clear_filter, { "Esc", NULL, NULL, NULL, "clear the filter" } },
+	{ { '+' }, act_longer, { "+", "+-", "Interval", "Interval", "longer refresh interval" } },
+	{ { '-' }, act_shorter, { "-", NULL, NULL, NULL, "shorter refresh interval" } },
 };
 
 static struct top_key_help top_key_help[ARRAY_SIZE(top_keys)];
@@ -309,10 +311,8 @@ static void top_update_procs(struct top *t)
 
 		if (p->ended || p->python_version)
 			continue;
-		if (!tracer_process_info(t->s.tracer, p->pid, &info)) {
+		if (!tracer_process_info(t->s.tracer, p->pid, &info))
 			p->python_version = info.python_version;
-			p->launched = info.launched;
-		}
 	}
 }
 
@@ -356,7 +356,7 @@ static void top_draw(struct top *t)
 	scr.target = t->target;
 	scr.state = t->state;
 	scr.end_note = t->state == TOP_ENDED && t->end_note[0] ? t->end_note : NULL;
-	scr.elapsed_ns = now;
+	scr.elapsed_ns = t->state == TOP_ENDED ? t->ended_ns : now;
 	scr.arg_errors = st.arg_errors;
 	scr.interval_s = t->interval_s;
 	scr.max_rows = t->max_rows;
@@ -372,7 +372,8 @@ static void top_apply(struct top *t, unsigned flags)
 {
 	uint64_t now = tracer_elapsed_ns(t->s.tracer);
 
-	if ((flags & TOP_RESNAP) == TOP_RESNAP && t->state == TOP_RUNNING)
+	if ((flags & TOP_FRESH) == TOP_FRESH ||
+	    ((flags & TOP_RESNAP) == TOP_RESNAP && t->state == TOP_RUNNING))
 		top_snapshot_take(&t->snap, &t->model, now);
 	if ((flags & TOP_RESELECT) == TOP_RESELECT)
 		top_reselect(t);
@@ -415,14 +416,13 @@ static void top_on_event(void *ctx, const struct event *ev)
 		top_model_count(&t->model, ev->pid, &ev->args[0], &ev->args[1], &ev->args[2]);
 }
 
-static void top_on_tick(void *ctx, uint64_t mono_ns)
+static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 {
 	struct top *t = ctx;
 	uint64_t now = tracer_elapsed_ns(t->s.tracer);
 	unsigned flags = 0;
 	int c;
 
-	(void)mono_ns;
 	if (now >= t->next_roll_ns) {
 		top_model_roll(&t->model, now);
 		t->next_roll_ns += interval_ns(t);
@@ -596,13 +596,16 @@ static void top_linger(struct top *t)
 	else
 		snprintf(t->end_note, sizeof(t->end_note), "%s",
 			 t->s.cmd ? "command ended" : "every process ended");
+	t->ended_ns = tracer_elapsed_ns(t->s.tracer);
 	if (t->model.events_cur)
-		top_model_roll(&t->model, tracer_elapsed_ns(t->s.tracer));
+		top_model_roll(&t->model, t->ended_ns);
 	t->state = TOP_ENDED;
-	top_snapshot_take(&t->snap, &t->model, tracer_elapsed_ns(t->s.tracer));
-	top_message(t, "tracing ended; the table stays until q");
+	if (t->s.cmd && t->log_path)
+		top_message(t, "tracing ended; q quits.  Command output: %s", t->log_path);
+	else
+		top_message(t, "tracing ended; q quits");
 	t->msg_until_ns = UINT64_MAX;
-	top_apply(t, TOP_RESELECT);
+	top_apply(t, TOP_FRESH);
 	while (!top_sig) {
 		c = top_view_key(500);
 		if (c < 0)
@@ -836,8 +839,9 @@ int cmd_top(int argc, char **argv)
 		top_model_roll(&t.model, tracer_elapsed_ns(t.s.tracer));
 		top_print(&t, true);
 	}
-	/* q and --iterations end a launched command on purpose: not a failure */
-	if (t.s.stop == TSTOP_REQUEST)
+	/* q, --iterations and --duration end a launched command on purpose:
+	 * not its failure */
+	if (t.s.stop == TSTOP_REQUEST || t.s.stop == TSTOP_DURATION)
 		r = EXIT_OK;
 	if (t.interactive && !t.s.sel.pats[0].matched)
 		fprintf(stderr, "ptap: top: python:function__entry matched no probe in the traced "

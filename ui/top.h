@@ -45,7 +45,6 @@ struct top_entry {
 struct top_proc {
 	pid_t pid;
 	pid_t parent;              /* for followed children, else 0 */
-	bool launched;             /* the command ptap started */
 	bool ended;                /* its exit was reported */
 	int status;                /* wait status, once ended */
 	unsigned python_version;   /* 0x030b0000 for 3.11; 0 until known */
@@ -188,6 +187,7 @@ struct top_key_help {
 	const char *keys;          /* "q", "space p", ... for the help page */
 	const char *bar_keys;      /* the keys as the key bar shows them ... */
 	const char *bar;           /* ... and their label; NULL: not in the bar */
+	const char *bar_short;     /* the label when the long ones do not fit */
 	const char *help;          /* one line for the help page */
 };
 

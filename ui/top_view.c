@@ -622,23 +622,32 @@ static void draw_help(int top, int bottom, const struct top_key_help *keys, size
 		put_ascii(y, 2, "Press any key to return to the table.", R_VALUE);
 }
 
+/* The key bar: long labels if they all fit, else the short ones, as
+ * many as fit. */
 static void draw_keybar(int y, const struct top_key_help *keys, size_t nkeys)
 {
-	int x = 0;
+	bool shrt = false;
+	int x, width = 0;
 	size_t i;
 
-	for (i = 0; i < nkeys; i++) {
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].bar)
+			width += (int)(strlen(keys[i].bar_keys) + 1 + strlen(keys[i].bar)) + 2;
+	if (width - 2 > COLS)
+		shrt = true;
+	for (i = 0, x = 0; i < nkeys; i++) {
+		const char *label = shrt ? keys[i].bar_short : keys[i].bar;
 		int kw, lw;
 
 		if (!keys[i].bar)
 			continue;
 		kw = (int)strlen(keys[i].bar_keys);
-		lw = (int)strlen(keys[i].bar);
+		lw = (int)strlen(label);
 		if (x + kw + 1 + lw > COLS)
 			break;
 		put_ascii(y, x, keys[i].bar_keys, R_KEY);
 		put_ascii(y, x + kw, " ", R_NORMAL);
-		put_ascii(y, x + kw + 1, keys[i].bar, R_KEYLABEL);
+		put_ascii(y, x + kw + 1, label, R_KEYLABEL);
 		x += kw + 1 + lw + 2;
 	}
 }
@@ -656,6 +665,23 @@ static void draw_editor(int y, const char *text)
 		mvaddch(y, x, ' ');
 	if (x + 1 + (int)strlen(hint) <= COLS)
 		put_ascii(y, x + 1, hint, R_LABEL);
+}
+
+static const char *empty_text(const struct top_screen *scr)
+{
+	const struct top_order *o = scr->order;
+	struct top_order all = *o;
+	const struct top_row **sel = NULL;
+	size_t cap = 0, n = 0;
+
+	if (o->filter && *o->filter) {
+		all.filter = NULL;
+		n = top_snapshot_select(scr->snap, &all, &sel, &cap);
+		free(sel);
+	}
+	if (n)
+		return "(no frame matches the filter)";
+	return o->cumulative ? "(no calls counted yet)" : "(no calls in this interval)";
 }
 
 void top_view_draw(const struct top_screen *scr, const struct top_key_help *keys, size_t nkeys)
@@ -698,9 +724,7 @@ void top_view_draw(const struct top_screen *scr, const struct top_key_help *keys
 		for (i = 0, y = first; i < n; i++, y++)
 			draw_row(y, &l, scr->rows[i], scr);
 		if (!n && room > 0)
-			put_ascii(first, 2,
-				  scr->snap->n ? "(no frame matches)" : "(no calls counted yet)",
-				  R_LABEL);
+			put_ascii(first, 2, empty_text(scr), R_LABEL);
 	}
 	if (LINES > 5 && scr->status)
 		draw_cut(LINES - 2, 0, COLS, scr->status, strlen(scr->status),
