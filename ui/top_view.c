@@ -218,10 +218,13 @@ static void wtext_decode(struct wtext *t, const char *s, size_t len)
 	}
 }
 
+/* ASCII text at (y, x), cut at the right edge (curses would wrap it). */
 static void put_ascii(int y, int x, const char *s, int role)
 {
+	if (x >= COLS || y >= LINES)
+		return;
 	attrset(role_attr[role]);
-	mvaddstr(y, x, s);
+	mvaddnstr(y, x, s, COLS - x);
 }
 
 /* Draw t[from, to) at the cursor with role; returns the columns used. */
@@ -518,27 +521,44 @@ struct layout {
 
 enum { W_PID = 7, W_LINE = 6, W_CALLS = 9, W_SHARE = 5 };
 
+/* The bytes of a file name after its last '/'. */
+static size_t basename_len(const char *s, size_t len)
+{
+	size_t i = len;
+
+	while (i > 0 && s[i - 1] != '/')
+		i--;
+	return len - i;
+}
+
+/*
+ * Widths of the two name columns in the room the numbers leave: first
+ * the file's own name (with ".../" before it) while the function keeps 8
+ * columns, then the function's whole name, then the directories get the
+ * rest.
+ */
 static void layout_compute(struct layout *l, const struct top_screen *scr)
 {
-	int avail, wfile = 8, wfunc = 8, want_file = 8, want_func = 8, fixed;
+	int avail, fixed, wfile, wfunc, want_file = 8, want_func = 8, want_base = 8;
 	size_t i;
 
 	for (i = 0; i < scr->nrows; i++) {
-		want_file = MAX(want_file, text_cols(scr->rows[i]->filename, scr->rows[i]->filename_len));
-		want_func = MAX(want_func, text_cols(scr->rows[i]->function, scr->rows[i]->function_len));
+		const struct top_row *r = scr->rows[i];
+		int base = text_cols(r->filename + r->filename_len -
+				     basename_len(r->filename, r->filename_len),
+				     basename_len(r->filename, r->filename_len));
+
+		want_file = MAX(want_file, text_cols(r->filename, r->filename_len));
+		want_base = MAX(want_base, base + 4);
+		want_func = MAX(want_func, text_cols(r->function, r->function_len));
 	}
+	want_base = MIN(want_base, want_file);
 	l->share = COLS >= 60;
 	fixed = W_PID + 1 + 1 + W_LINE + 1 + 1 + W_CALLS + (l->share ? 1 + W_SHARE : 0);
 	avail = MAX(COLS - fixed, 16);
-	/* the function column takes what it needs up to 2/5 of the room, at
-	 * least 8; the file name takes the rest, and gives back what it
-	 * does not use */
-	wfunc = MIN(want_func, MAX(8, avail * 2 / 5));
+	wfile = MIN(want_base, avail - 8);
+	wfunc = MIN(want_func, avail - wfile);
 	wfile = avail - wfunc;
-	if (wfile > want_file) {
-		wfunc = MIN(want_func, wfunc + wfile - want_file);
-		wfile = avail - wfunc;
-	}
 	l->w[TOP_COL_PID] = W_PID;
 	l->w[TOP_COL_FILENAME] = wfile;
 	l->w[TOP_COL_LINE] = W_LINE;
@@ -582,7 +602,9 @@ static void draw_row(int y, const struct layout *l, const struct top_row *r,
 
 	attrset(role_attr[R_NORMAL]);
 	mvprintw(y, l->x[TOP_COL_PID], "%*d", W_PID, r->pid);
-	draw_filename(y, l->x[TOP_COL_FILENAME], l->w[TOP_COL_FILENAME], r->filename, r->filename_len);
+	draw_filename(y, l->x[TOP_COL_FILENAME],
+		      MIN(l->w[TOP_COL_FILENAME], COLS - l->x[TOP_COL_FILENAME]), r->filename,
+		      r->filename_len);
 	attrset(role_attr[R_NORMAL]);
 	if (l->x[TOP_COL_LINE] + W_LINE <= COLS)
 		mvprintw(y, l->x[TOP_COL_LINE], "%*lld", W_LINE, (long long)r->line);

@@ -227,8 +227,10 @@ is "$TOP_RC" 0 "launched: q exits with the command's status (0)"
 like "$(cat "$TMP/top.err")" "the command's output is in $log" "launched: stderr names the log"
 
 # A launched command still running when q comes: ended on purpose, status 0.
-start_top 100 30 -- -- "$PY" -c "import time; time.sleep(60)"
+start_top 100 30 -- --cumulative -n 3 -- "$PY" -c "import time; time.sleep(60)"
 see "running +0:00:" "long command: running"
+see "rows 3 of [0-9]{2,}" "-n 3: three rows of many"
+is "$($TABLES screen "$TMP/screen" rows | wc -l)" 3 "-n 3: three rows in the table"
 $TM capture-pane -e -p -t top >"$TMP/color"
 ok "$(grep -qP '\e\[([0-9]+;)*(3[0-7]|4[0-7]|38;5;[0-9]+)(;[0-9]+)*m' "$TMP/color"; echo $?)" \
 	"colours in use by default"
