@@ -316,9 +316,18 @@ static void top_update_procs(struct top *t)
 	}
 }
 
-static const char *top_status(struct top *t, uint64_t now, bool *notice)
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* The status line: an action's message, else the last notice, else what
+ * is armed and where the command's output goes. */
+static const char *top_status(struct top *t, uint64_t now, const struct tracer_stats *st,
+			      bool *notice)
 {
 	static char buf[512];
+	int n;
 
 	*notice = false;
 	if (t->msg[0] && now < t->msg_until_ns)
@@ -332,10 +341,21 @@ static const char *top_status(struct top *t, uint64_t now, bool *notice)
 			snprintf(buf, sizeof(buf), "%s", t->last_notice);
 		return buf;
 	}
+	if (!st->sites_armed && t->state != TOP_ENDED) {
+		*notice = true;
+		return "no python:function__entry armed: is this a Python with markers "
+		       "(Debian's python3.11)?";
+	}
 	if (t->s.cmd && t->log_path)
-		snprintf(buf, sizeof(buf), "command output: %s", t->log_path);
+		n = snprintf(buf, sizeof(buf), "command output: %s", t->log_path);
 	else
-		snprintf(buf, sizeof(buf), "q detaches; the processes go on running");
+		n = snprintf(buf, sizeof(buf), "q detaches; the processes go on running");
+	if (t->state != TOP_ENDED && n > 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n,
+			 "   %u thread%s, %llu site%s armed, %llu semaphore%s raised", st->threads,
+			 plural(st->threads), (unsigned long long)st->sites_armed,
+			 plural(st->sites_armed), (unsigned long long)st->semaphores,
+			 plural(st->semaphores));
 	return buf;
 }
 
@@ -363,7 +383,7 @@ static void top_draw(struct top *t)
 	scr.help = t->help;
 	scr.editing = t->editing;
 	scr.edit_text = t->filter;
-	scr.status = top_status(t, now, &scr.status_is_notice);
+	scr.status = top_status(t, now, &st, &scr.status_is_notice);
 	top_view_draw(&scr, top_key_help, ARRAY_SIZE(top_key_help));
 	t->drawn_second = now / 1000000000u;
 }
