@@ -639,6 +639,23 @@ static void top_linger(struct top *t)
 
 /* ---- The command ---- */
 
+/* The shared session options, without -e (top always counts
+ * python:function__entry): its line and its continuation lines. */
+static void top_session_help(FILE *f)
+{
+	const char *line = session_options_help, *end;
+	bool skip = false;
+
+	for (; *line; line = end) {
+		end = strchr(line, '\n');
+		end = end ? end + 1 : line + strlen(line);
+		if (!strncmp(line, "  -", 3) || !strncmp(line, "      --", 8))
+			skip = !strncmp(line, "  -e,", 5);
+		if (!skip)
+			fwrite(line, 1, (size_t)(end - line), f);
+	}
+}
+
 static void top_usage(FILE *f)
 {
 	fprintf(f, "Usage: ptap top [OPTIONS] -p PID[,PID...]\n"
@@ -653,12 +670,11 @@ static void top_usage(FILE *f)
 		   "  -b, --batch             print plain tables (the default when standard\n"
 		   "                          output is not a terminal)\n"
 		   "      --iterations N      batch: stop after N tables\n"
-		   "      --json              batch: one JSON object per table\n"
-		   "%s"
-		   "  -h, --help              show this help\n"
+		   "      --json              batch: one JSON object per table\n");
+	top_session_help(f);
+	fprintf(f, "  -h, --help              show this help\n"
 		   "\nKeys: q quit, h help, space/p pause, c cumulative, r reset, < > s sort,\n"
-		   "R reverse, / filter (Esc clears), + - interval.\n",
-		session_options_help);
+		   "R reverse, / filter (Esc clears), + - interval.  See ptap(1).\n");
 }
 
 enum {
