@@ -242,7 +242,8 @@ static bool file_crc_is(int fd, uint32_t want)
 }
 
 /* Open candidate and keep it if it is the debug file of the build with
- * this build-id (or, when the file has none, whose CRC is crc). */
+ * this build-id; when either file has no build-id, if its CRC is the one
+ * .gnu_debuglink records. */
 static bool debug_candidate(const char *candidate, const uint8_t *id, size_t id_len, bool use_crc,
 			    uint32_t crc, struct sym_file *out)
 {
@@ -251,12 +252,12 @@ static bool debug_candidate(const char *candidate, const uint8_t *id, size_t id_
 
 	if (sym_file_open(candidate, -1, out))
 		return false;
-	if (id_len) {
-		other_len = build_id(out, other);
+	other_len = build_id(out, other);
+	if (id_len && other_len) {
 		if (other_len == id_len && !memcmp(other, id, id_len))
 			return true;
 	} else if (use_crc && file_crc_is(out->fd, crc)) {
-		return true;
+		return true;       /* one of the two has no build-id: the CRC decides */
 	}
 	sym_file_close(out);
 	return false;

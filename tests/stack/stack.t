@@ -100,6 +100,33 @@ site=$(grep -m1 '"event":"gc_start"' "$TMP/win.json" | sed 's/.*"stack":\[{"pc":
 read -r pc off <<<"$site"
 is "$((pc))" "$((off))" "stripped: an unnamed frame's offset is its link-time address (non-PIE: the pc)"
 
+# Separate debug files found through .gnu_debuglink: a stripped copy of
+# operands-nopie names its static fire_* functions only with the debug
+# file's .symtab.  Next to the file, in its .debug/ directory, matched by
+# CRC when there is no build-id; the debug file of another build refused.
+frames0() { # frames0 BINARY: the functions of the first sample:loop stack
+	"$PTAP" trace -q --json --stack-depth 3 -e sample:loop -o "$TMP/dl.json" -- "$1" >/dev/null 2>&1
+	$PY3 -c 'import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+print(" ".join(f["function"] or "??" for f in e["stack"]))' "$TMP/dl.json"
+}
+D=$TMP/dl
+mkdir -p "$D/.debug"
+S=$SAMPLES/operands-nopie
+objcopy --only-keep-debug "$S" "$D/ops.debug" && cp "$S" "$D/ops" && strip --strip-all "$D/ops" &&
+	objcopy --add-gnu-debuglink="$D/ops.debug" "$D/ops"
+is "$(readelf -SW "$D/ops" | grep -c '\.symtab')" 0 "debuglink: the copy is stripped"
+is "$(frames0 "$D/ops")" "fire_loop fire_sequence sample_run" "debuglink: the debug file next to the program names its statics"
+mv "$D/ops.debug" "$D/.debug/ops.debug"
+is "$(frames0 "$D/ops")" "fire_loop fire_sequence sample_run" "debuglink: ... and in its .debug/ directory"
+objcopy --only-keep-debug "$SAMPLES/operands-pie" "$D/.debug/ops.debug"
+is "$(frames0 "$D/ops")" "?? ?? ??" "debuglink: another build's debug file (other build-id) is not used"
+objcopy --remove-section .note.gnu.build-id "$S" "$D/nb" && objcopy --only-keep-debug "$D/nb" "$D/nb.debug" &&
+	strip --strip-all "$D/nb" && objcopy --add-gnu-debuglink="$D/nb.debug" "$D/nb" 2>/dev/null
+is "$(frames0 "$D/nb")" "fire_loop fire_sequence sample_run" "debuglink without build-id: the CRC matches, the file is used"
+echo changed >>"$D/nb.debug"
+is "$(frames0 "$D/nb")" "?? ?? ??" "debuglink without build-id: a debug file whose CRC differs is not used"
+
 # Stacks from an attached process, its threads too.
 R=$(make_fifo ready) G=$(make_fifo go)
 "$SAMPLES/operands-pie" --threads 2 --ready "$R" --go "$G" &
