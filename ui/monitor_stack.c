@@ -15,7 +15,7 @@
 
 const char stack_options_help[] =
 	"      --stack             show the native call stack of each hit\n"
-	"      --stack-depth N     at most N frames (default 32, with --stack implied)\n";
+	"      --stack-depth N     at most N frames (default 32); implies --stack\n";
 
 void stack_view_init(struct stack_view *sv)
 {
