@@ -1,14 +1,18 @@
 /*
  * ptap top's screen: ncurses drawing, nothing else.
  *
- *   ptap top - /usr/bin/python3.11 workload.py                 running  0:00:12
- *   Python 3.11  pid 4242   events/s 9812   total 118204   errors 0   unreadable 0
- *   calls in the last 1.0 s   sort CALLS, most first   rows 20 of 31
- *       PID FILENAME                         LINE FUNCTION           CALLS     %
- *      4242 .../workload/textparse.py          14 tokenize            2310  23.5
+ *   ptap top - /usr/bin/python3.11 workload.py                running  0:00:08
+ *   Python 3.11   pid 4242   events/s 10150   total 92277   errors 0   unreadable 0
+ *   calls in the last 1 s   sort CALLS, most first   rows 18 of 19
+ *       PID FILENAME                            LINE FUNCTION            CALLS     %
+ *      4242 .../python/workload/textparse.py       9 next_token           2510  24.7
  *   ...
- *   command output: /tmp/ptap-top-4241.log
- *   q Quit  h Help  p Pause  c Cumulative  r Reset  < > Sort  / Filter  + - Interval
+ *   command output: /tmp/ptap-top-4241.log   1 thread, 1 site armed, 2 se...
+ *   q Quit  h Help  p Pause  c Cumul  r Reset  <> Sort  R Rev  / Filter  +- Interval
+ *
+ * Lines: title (target, state, clock), figures, what the counts are, the
+ * column titles, the rows, a status line, the key bar (long labels when
+ * they fit, short ones otherwise).
  *
  * Every draw erases the virtual screen and paints it whole from the
  * snapshot and the state top.c hands over; one doupdate() then sends only
