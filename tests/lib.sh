@@ -102,3 +102,39 @@ wait_ready() { timeout "${2:-30}" head -n 1 "$1"; }
 
 # have CMD: whether a command exists
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# Debian's own python3 runs the test helper scripts.
+PY3=/usr/bin/python3
+
+# snapshot PID: the byte at every probe site and the value of every
+# semaphore of PID, one per line (see tests/snapshot.py).
+snapshot() { "$PTAP" list -p "$1" --json 2>/dev/null | $PY3 "$ROOT/tests/snapshot.py" "$1"; }
+
+# tracer_of PID: the TracerPid of PID (0 when nobody traces it)
+tracer_of() { awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# start_ptap ARGS...: run "$PTAP ARGS" in the background and return once it
+# has printed its first line on stderr (for an attach: "ptap: tracing pid
+# ..."), which it prints after arming.  Sets PTAP_PID and PTAP_LINE; the
+# rest of its stderr goes to $TMP/ptap.err, its stdout to $TMP/ptap.out.
+# stop_ptap [SIGNAL] ends it and sets PTAP_RC.
+start_ptap() {
+	local fifo="$TMP/ptap.stderr"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$PTAP" "$@" >"$TMP/ptap.out" 2>"$fifo" &
+	PTAP_PID=$!
+	exec {_ptap_err}<"$fifo"
+	PTAP_LINE=
+	IFS= read -r -t 30 -u "$_ptap_err" PTAP_LINE
+	cat <&"$_ptap_err" >"$TMP/ptap.err" &
+	_ptap_drain=$!
+	exec {_ptap_err}<&-
+	on_exit "kill -9 $PTAP_PID"
+}
+stop_ptap() {
+	[ $# -gt 0 ] && kill "-$1" "$PTAP_PID" 2>/dev/null
+	wait "$PTAP_PID"
+	PTAP_RC=$?
+	wait "$_ptap_drain" 2>/dev/null
+}

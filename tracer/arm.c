@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "elf/addr.h"
@@ -51,6 +52,9 @@ static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_
 		return m;       /* an empty module: not retried on every scan */
 	}
 	err = elf_module_open(e->path, fd, &elf);
+	if (!err && elf->dl_debug_state && elf_module_symbol(e->path, fd, "_r_debug", &m->r_debug))
+		m->r_debug = 0;
+	close(fd);
 	if (err) {
 		pr_debug("arm", "pid %d: %s: %s", pid, e->path, strerror(-err));
 		return m;
@@ -382,9 +386,11 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 
 		*dst = *src;
 		dst->sites = xmalloc((src->nsites ? src->nsites : 1) * sizeof(*dst->sites));
-		memcpy(dst->sites, src->sites, src->nsites * sizeof(*dst->sites));
+		if (src->nsites)
+			memcpy(dst->sites, src->sites, src->nsites * sizeof(*dst->sites));
 		dst->sems = xmalloc((src->nsems ? src->nsems : 1) * sizeof(*dst->sems));
-		memcpy(dst->sems, src->sems, src->nsems * sizeof(*dst->sems));
+		if (src->nsems)
+			memcpy(dst->sems, src->sems, src->nsems * sizeof(*dst->sems));
 		for (j = 0; j < dst->nsites; j++)
 			t->stats.sites_armed += dst->sites[j].kind == SITE_PROBE;
 		t->stats.semaphores += dst->nsems;
@@ -485,8 +491,37 @@ void proc_check_nothing_armed(struct tracer *t, struct tproc *p)
 			      "--with-dtrace; Debian's /usr/bin/python3.11 has them", p->pid, p->exe);
 }
 
-/* The thread stopped on the int3 over _dl_debug_state's ret: rescan, then
- * return from the function as the ret would have. */
+/*
+ * Whether the loader's list of objects is consistent (r_debug.r_state ==
+ * RT_CONSISTENT): _dl_debug_state is called with RT_ADD or RT_DELETE
+ * before a change and RT_CONSISTENT after it; only then is a rescan
+ * worth it.  Without _r_debug, every call counts as consistent.
+ */
+bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *s)
+{
+	struct tproc *p = proc_mm(th->proc);
+	size_t i, j;
+	int32_t state;
+
+	(void)t;
+	for (i = 0; i < p->nmods; i++) {
+		const struct pmod *pm = &p->mods[i];
+
+		for (j = 0; j < pm->nsites; j++) {
+			if (&pm->sites[j] != s || !pm->tm->r_debug)
+				continue;
+			/* struct r_debug: int r_version; link_map *r_map;
+			 * ElfW(Addr) r_brk; enum r_state ... at offset 24 */
+			if (mem_read(&p->mem, pm->tm->r_debug + pm->bias + 24, &state, sizeof(state)))
+				return true;
+			return state == 0;      /* RT_CONSISTENT */
+		}
+	}
+	return true;
+}
+
+/* The thread stopped on the int3 over _dl_debug_state's ret: return from
+ * the function as the ret would have. */
 int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs)
 {
 	struct tproc *p = proc_mm(th->proc);
@@ -499,4 +534,34 @@ int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs)
 		return err;
 	arch_regs_emulate_return(regs, ret_addr);
 	return arch_regs_store(th->tid, regs);
+}
+
+int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn, void *ctx)
+{
+	const struct tproc *p = u64map_get(&t->procs, (uint64_t)pid);
+	size_t i, j;
+
+	if (!p)
+		return -ESRCH;
+	if (p->mm_owner)
+		p = p->mm_owner;
+	for (i = 0; i < p->nmods; i++) {
+		const struct pmod *pm = &p->mods[i];
+		const struct tmodule *tm = pm->tm;
+
+		for (j = 0; j < tm->elf->nprobes; j++) {
+			const struct probe_info *pi = &tm->probes[j];
+			uint64_t site = pi->sdt->pc + pm->bias;
+			uint64_t sem = pi->sdt->semaphore ? pi->sdt->semaphore + pm->bias : 0;
+			bool armed = u64map_get(&p->sites, site) != NULL;
+			bool raised = false;
+			size_t k;
+
+			for (k = 0; k < pm->nsems && sem; k++)
+				raised |= pm->sems[k] == sem;
+			if (armed || (pi->action == ACT_SEMAPHORE && raised))
+				fn(ctx, pi, site, raised ? sem : 0, armed);
+		}
+	}
+	return 0;
 }

@@ -184,6 +184,7 @@ int proc_disarm(struct tracer *t, struct tproc *p);
 bool proc_has_armed(const struct tproc *p);
 void proc_check_nothing_armed(struct tracer *t, struct tproc *p);
 int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs);
+bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *s);
 void tracer_modules_free(struct tracer *t);
 
 #endif

@@ -48,6 +48,8 @@ void tracer_signals_install(void)
 {
 	struct sigaction sa;
 
+	sig_stop_flag = 0;
+	sig_tick_flag = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_stop_signal;
 	sa.sa_flags = SA_SIGINFO;       /* no SA_RESTART: waitpid must return */
@@ -199,14 +201,16 @@ static void mark_started(struct tracer *t, struct tproc *p)
 		return;
 	p->flags |= TP_STARTED;
 	proc_check_nothing_armed(t, p);
+	if (t->hooks->process_ready)
+		t->hooks->process_ready(t->ctx, p->pid);
 }
 
-static int on_dlhook(struct tracer *t, struct tthread *th, bool detaching)
+static int on_dlhook(struct tracer *t, struct tthread *th, const struct site *s, bool detaching)
 {
 	struct tproc *p = th->proc;
 	int err;
 
-	if (!detaching && !(p->flags & TP_SHARED_MM)) {
+	if (!detaching && !(p->flags & TP_SHARED_MM) && dlhook_consistent(t, th, s)) {
 		err = proc_scan_modules(t, p);
 		if (err && err != -ESRCH)
 			tracer_notice(t, "pid %d: cannot rescan its modules: %s", p->pid, strerror(-err));
@@ -366,7 +370,7 @@ static int dispatch(struct tracer *t, struct tthread *th, int status, bool detac
 		deliver_hit(t, th, site);
 		return 0;
 	case SK_DLHOOK:
-		return on_dlhook(t, th, detaching);
+		return on_dlhook(t, th, site, detaching);
 	case SK_SIGNAL:
 		return WSTOPSIG(status);
 	case SK_GROUP_STOP:
@@ -389,6 +393,40 @@ static int dispatch(struct tracer *t, struct tthread *th, int status, bool detac
 		return 0;
 	}
 	return 0;
+}
+
+/* Whether th has a SIGTRAP pending (not yet reported) in its own queue. */
+static bool sigtrap_pending(pid_t tid)
+{
+	char path[64], line[128];
+	unsigned long long mask = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "SigPnd: %llx", &mask) == 1;
+	fclose(f);
+	return mask & (1ull << (SIGTRAP - 1));
+}
+
+/*
+ * A thread that executed one of our int3s just as PTRACE_INTERRUPT
+ * arrived reports the interrupt first and keeps the SIGTRAP pending;
+ * detached like that, it would die of that SIGTRAP.  Such a thread sits
+ * right after one of our sites with SIGTRAP pending: let it run once so
+ * the trap is reported (and handled as a hit) before we let it go.
+ */
+static bool our_trap_pending(struct tracer *t, struct tthread *th)
+{
+	struct tproc *mm = proc_mm(th->proc);
+
+	if (!mm->sites.count || arch_regs_fetch(th->tid, &t->regs, false))
+		return false;
+	return u64map_get(&mm->sites, arch_regs_pc(&t->regs) - 1) && sigtrap_pending(th->tid);
 }
 
 void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
@@ -414,6 +452,10 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 	if (how == RESUME_GONE)
 		return;
 	if (detaching) {
+		if ((unsigned)status >> 16 == PTRACE_EVENT_STOP && our_trap_pending(t, th)) {
+			thread_resume(t, th, 0);
+			return;
+		}
 		/* hold it for detach; a signal it was to get goes with it */
 		if (how > 0)
 			th->pending_sig = how;
@@ -503,8 +545,8 @@ enum tracer_stop tracer_run(struct tracer *t)
 	int status;
 	pid_t tid;
 
-	sig_stop_flag = 0;
-	sig_tick_flag = 0;
+	/* no reset of the signal flags here: a Ctrl-C that came while
+	 * attaching must still stop us */
 	t->next_tick_ns = now_ns() + (uint64_t)t->cfg.tick_ms * 1000000u;
 	ticker_set(t->cfg.tick_ms && t->cfg.tick_ms < 100 ? t->cfg.tick_ms : 100);
 	while (!t->stop) {

@@ -81,6 +81,8 @@ struct tmodule {
 	size_t nsem_only;            /* probes with ACT_SEMAPHORE */
 	unsigned python_version;     /* 0x030b0000 style, 0 unknown or not CPython */
 	bool is_python;              /* has provider "python" probes */
+	uint64_t r_debug;            /* the loader's _r_debug (link-time), 0 if
+	                                this is not the loader or it has none */
 	struct tmodule *next;        /* in the tracer's module cache */
 };
 

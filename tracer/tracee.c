@@ -331,6 +331,8 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 	if (t->hooks->process_start)
 		t->hooks->process_start(t->ctx, pid, 0);
 	proc_check_nothing_armed(t, p);
+	if (t->hooks->process_ready)
+		t->hooks->process_ready(t->ctx, pid);
 	return 0;
 }
 
@@ -376,7 +378,8 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], const char **why)
 
 	err = resolve_command(argv[0], path, sizeof(path));
 	if (err) {
-		*why = err == -ENOENT ? "command not found" : strerror(-err);
+		/* as a shell says it: a bare name is looked for in PATH */
+		*why = err == -ENOENT && !strchr(argv[0], '/') ? "command not found" : strerror(-err);
 		return err;
 	}
 	if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC)) {

@@ -33,6 +33,11 @@ struct tracer_hooks {
 	void (*process_start)(void *ctx, pid_t pid, pid_t parent);
 	/* A traced process executed a new program. */
 	void (*process_exec)(void *ctx, pid_t pid, const char *exe);
+	/* A traced process's startup is complete and its probes are armed:
+	 * right after attach, or for a launched or exec'd program once the
+	 * dynamic loader has mapped its libraries (before their constructors
+	 * and before main). */
+	void (*process_ready)(void *ctx, pid_t pid);
 	/* A traced process ended; status as from waitpid. */
 	void (*process_exit)(void *ctx, pid_t pid, int status);
 	/* Something the user should know, already a full sentence (no
@@ -111,6 +116,13 @@ struct tracer_proc_info {
 	uint64_t hits;              /* events from this process so far */
 	bool launched;              /* the command ptap started */
 };
+
+/* Every probe armed in pid (breakpoint, or semaphore only), in module
+ * order: fn gets the probe, the run-time site and semaphore addresses (0
+ * if none) and whether an int3 is in place.  0, or -ESRCH. */
+typedef void (*tracer_probe_fn)(void *ctx, const struct probe_info *pi, uint64_t site,
+				uint64_t semaphore, bool breakpoint);
+int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn, void *ctx);
 
 /* What the tracer knows of a traced process: 0, or -ESRCH if it is not
  * (or no longer) traced.  Strings stay valid until the next call into

@@ -39,8 +39,9 @@ static int add_pids(struct session *s, const char *arg)
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (parse_u64(tok, &v) || v == 0 || v > 0x7fffffff) {
+			v = (uint64_t)usage_error(s->name, "'%s' is not a process id", tok);
 			free(copy);
-			return usage_error(s->name, "'%s' is not a process id", tok);
+			return (int)v;
 		}
 		s->pids = xrealloc(s->pids, (s->npids + 1) * sizeof(*s->pids));
 		s->pids[s->npids++] = (pid_t)v;
@@ -156,6 +157,16 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	}
 	if (s->npids && !s->attached && !s->cmd)
 		return EXIT_RUNTIME;
+	tracer_get_stats(s->tracer, &after);
+	if (s->attached && !s->cmd && !after.sites_armed) {
+		/* nothing to wait for: say so and let the processes go */
+		fprintf(stderr, "ptap: %s: nothing to trace: no probe matching %s%s in the "
+			"attached process%s\n", s->name, s->sel.pats[0].text,
+			s->sel.n > 1 ? " (or the other patterns)" : "", s->attached > 1 ? "es" : "");
+		tracer_request_stop(s->tracer);
+		tracer_run(s->tracer);
+		return EXIT_RUNTIME;
+	}
 	if (s->cmd) {
 		pid = tracer_launch(s->tracer, s->cmd, &cwhy);
 		if (pid < 0) {
@@ -181,6 +192,9 @@ int session_run(struct session *s)
 	if (s->stop == TSTOP_ERROR)
 		return EXIT_RUNTIME;
 	if (s->launched) {
+		/* ptap ended the command itself (q, --duration, -l): not its failure */
+		if (s->stop == TSTOP_REQUEST || s->stop == TSTOP_DURATION)
+			return EXIT_OK;
 		st = tracer_launched_status(s->tracer);
 		if (st != -1)
 			return exit_status_of(st);

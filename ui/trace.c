@@ -22,6 +22,8 @@
 struct trace_ctx {
 	struct session *s;
 	struct stack_view stack;    /* --stack */
+	bool list;                  /* -l: show what is armed, then stop */
+	size_t ready;               /* targets listed so far */
 };
 
 static void trace_event_text(FILE *f, const struct event *ev)
@@ -82,12 +84,55 @@ static void trace_on_event(void *ctx, const struct event *ev)
 	}
 }
 
+static void list_probe(void *ctx, const struct probe_info *pi, uint64_t site, uint64_t sem,
+		       bool breakpoint)
+{
+	FILE *f = ctx;
+	char desc[256];
+	int i;
+
+	fprintf(f, "  %s:%s  0x%" PRIx64 "  semaphore %s", pi->provider, pi->name, site,
+		sem ? "" : "none");
+	if (sem)
+		fprintf(f, "0x%" PRIx64, sem);
+	fprintf(f, "  %s  %s\n", breakpoint ? "breakpoint" : "semaphore only", pi->module);
+	if (!breakpoint)
+		return;
+	for (i = 0; i < pi->prog.nargs; i++) {
+		argspec_describe(&pi->sdt->argv[i], desc, sizeof(desc));
+		fprintf(f, "    arg%d: %s%s%s\n", i + 1, desc,
+			pi->prog.op[i].render == RENDER_DEFAULT ? "" : ", shown as ",
+			pi->prog.op[i].render == RENDER_DEFAULT ? "" : render_name(pi->prog.op[i].render));
+	}
+}
+
+/* -l: a target finished starting; show what ptap armed in it. */
+static void trace_on_ready(void *ctx, pid_t pid)
+{
+	struct trace_ctx *c = ctx;
+	struct tracer_proc_info info;
+	struct tracer_stats st;
+
+	if (tracer_process_info(c->s->tracer, pid, &info))
+		return;
+	fprintf(c->s->out, "pid %d (%s):\n", pid, info.exe ? info.exe : "?");
+	tracer_for_each_probe(c->s->tracer, pid, list_probe, c->s->out);
+	tracer_get_stats(c->s->tracer, &st);
+	if (!info.hits && !st.sites_armed && !st.semaphores)
+		fprintf(c->s->out, "  nothing armed%s\n",
+			info.launched ? " (if the command runs another program, list that one)" : "");
+	if (++c->ready >= c->s->npids + (c->s->cmd ? 1 : 0))
+		tracer_request_stop(c->s->tracer);
+}
+
 static void trace_usage(FILE *f)
 {
 	fprintf(f, "Usage: ptap trace [OPTIONS] -p PID[,PID...]\n"
 		   "       ptap trace [OPTIONS] -- COMMAND [ARGS...]\n"
 		   "Print every hit of the selected probes (default: python:*, without python:line).\n"
 		   "\nOptions:\n%s"
+		   "  -l, --list              show what would be armed in each target, then detach\n"
+		   "                          (a launched command is ended before its main runs)\n"
 		   "      --json              one JSON object per event\n%s"
 		   "  -h, --help              show this help\n", session_options_help,
 		   stack_options_help);
@@ -98,11 +143,13 @@ int cmd_trace(int argc, char **argv)
 	static const char *const defaults[] = { "python:*", NULL };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "list", no_argument, NULL, 'l' },
 		SESSION_LONG_OPTIONS,
 		STACK_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct tracer_hooks hooks = { .event = trace_on_event };
+	static const struct tracer_hooks list_hooks = { .process_ready = trace_on_ready };
 	struct session s;
 	struct trace_ctx ctx = { .s = &s };
 	int c, r;
@@ -111,7 +158,11 @@ int cmd_trace(int argc, char **argv)
 	stack_view_init(&ctx.stack);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h" SESSION_SHORT, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:hl" SESSION_SHORT, longopts, NULL)) != -1) {
+		if (c == 'l') {
+			ctx.list = true;
+			continue;
+		}
 		if (c == 'h') {
 			trace_usage(stdout);
 			session_free(&s);
@@ -126,10 +177,12 @@ int cmd_trace(int argc, char **argv)
 		return r ? r : usage_getopt("trace", c, argv);
 	}
 	r = session_finish_args(&s, argc, argv, defaults);
+	if (!r && ctx.list)
+		s.quiet = s.cfg.quiet = true;
 	if (!r)
 		stack_view_start(&ctx.stack);
 	if (!r)
-		r = session_start(&s, &hooks, &ctx);
+		r = session_start(&s, ctx.list ? &list_hooks : &hooks, &ctx);
 	if (!r)
 		r = session_run(&s);
 	session_free(&s);
