@@ -131,10 +131,42 @@ static int parse_line(char *line, struct map_entry *e)
 	return 0;
 }
 
+int procmaps_parse_buf(char *text, struct proc_maps *out, const char **bad_line)
+{
+	char *line, *nl;
+	size_t cap = 0;
+	int err = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	if (bad_line)
+		*bad_line = NULL;
+	for (line = text; *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		else
+			nl = line + strlen(line);
+		if (!*line)
+			continue;
+		VEC_RESERVE(out->v, cap, out->n + 1);
+		if (parse_line(line, &out->v[out->n]) != 0) {
+			if (bad_line)
+				*bad_line = line;
+			err = -EINVAL;
+			break;
+		}
+		out->n++;
+	}
+	if (err)
+		procmaps_free(out);
+	return err;
+}
+
 int procmaps_read(pid_t pid, struct proc_maps *out)
 {
-	char path[64], *text = NULL, *line, *nl;
-	size_t cap = 0;
+	char path[64], *text = NULL;
+	const char *bad;
 	int err;
 
 	out->v = NULL;
@@ -145,26 +177,10 @@ int procmaps_read(pid_t pid, struct proc_maps *out)
 	err = read_proc_file(path, &text);
 	if (err)
 		return err;
-	for (line = text; *line; line = nl) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl++ = '\0';
-		else
-			nl = line + strlen(line);
-		if (!*line)
-			continue;
-		VEC_RESERVE(out->v, cap, out->n + 1);
-		if (parse_line(line, &out->v[out->n]) == 0) {
-			out->n++;
-		} else {
-			pr_debug("procmaps", "pid %d: cannot parse maps line '%s'", (int)pid, line);
-			err = -EINVAL;
-			break;
-		}
-	}
+	err = procmaps_parse_buf(text, out, &bad);
+	if (err && bad)
+		pr_debug("procmaps", "pid %d: cannot parse maps line '%s'", (int)pid, bad);
 	free(text);
-	if (err)
-		procmaps_free(out);
 	return err;
 }
 

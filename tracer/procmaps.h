@@ -35,6 +35,14 @@ struct proc_maps {
 
 /* 0, or -ESRCH (no such process), -EACCES/-EPERM (not allowed), -errno. */
 int procmaps_read(pid_t pid, struct proc_maps *out);
+
+/*
+ * The parser procmaps_read uses, on the text of a maps file (NUL-terminated;
+ * cut into lines in place).  Pure: no I/O.  0, or -EINVAL at the first line
+ * that does not parse (then *bad_line, if bad_line is not NULL, points at it
+ * inside text, and *out is empty).
+ */
+int procmaps_parse_buf(char *text, struct proc_maps *out, const char **bad_line);
 void procmaps_free(struct proc_maps *m);
 
 /* Whether e is a mapping of a regular file (dev/ino set, path absolute). */
