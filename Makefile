@@ -85,6 +85,7 @@ $(ASAN)/tests/%: $(ASAN)/tests/unit/%.o $(call asan_obj,$(LIB_SRC))
 
 # Sample programs with stapsdt probes (samples/samples.mk defines SAMPLES).
 include samples/samples.mk
+include bench/bench.mk
 samples: $(SAMPLES)
 
 deps:
@@ -103,7 +104,7 @@ run: deps
 	$(Q)./ptap top -- /usr/bin/python3.11 samples/python/workload.py
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all samples
+	$(Q)$(MAKE) --no-print-directory all samples $(BENCH_REF)
 	$(Q)bench/run
 
 install: ptap
