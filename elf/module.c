@@ -424,11 +424,24 @@ static void read_note_section(struct loader *ld, Elf_Scn *scn, const GElf_Shdr *
 			    (uint64_t)sh->sh_size);
 		return;
 	}
-	elf_errno();   /* clear a stale error, so that the check below is ours */
-	while ((data = elf_getdata(scn, data))) {
+	for (;;) {
 		size_t offset = 0, next, name_off, desc_off;
 		GElf_Nhdr nh;
+		int err;
 
+		/* libelf keeps one error, and everything it is asked while the
+		 * notes are read (symbols, a cut-off note) may set it: clear it
+		 * right before, and read it (elf_errno also clears it) right
+		 * after, the one call the warning is about. */
+		elf_errno();
+		data = elf_getdata(scn, data);
+		if (!data) {
+			err = elf_errno();
+			if (err)
+				add_warning(ld, "section [%zu] " STAPSDT_SECTION " cannot be read: %s",
+					    shndx, elf_errmsg(err));
+			break;
+		}
 		if (!data->d_buf || data->d_size == 0)
 			continue;
 		while (offset < data->d_size &&
@@ -449,9 +462,6 @@ static void read_note_section(struct loader *ld, Elf_Scn *scn, const GElf_Shdr *
 			add_warning(ld, "section [%zu] " STAPSDT_SECTION ": %zu bytes at offset 0x%zx "
 				    "are not a complete note", shndx, data->d_size - offset, offset);
 	}
-	if (elf_errno() != 0)
-		add_warning(ld, "section [%zu] " STAPSDT_SECTION " cannot be read: %s", shndx,
-			    elf_errmsg(-1));
 }
 
 static int read_segments(struct elf_module *m, Elf *elf)

@@ -910,6 +910,60 @@ static void test_bad_note_sizes(void)
 	}
 }
 
+/*
+ * libelf keeps one error for the whole process.  A cut-off note at the end
+ * of the section, or a symbol table libelf refuses while a SYMBOL argument
+ * is looked up, leaves it set; neither is a failure to read the section,
+ * which once gave a second, false warning: "cannot be read: no error".
+ */
+static void test_stale_libelf_error(void)
+{
+	struct elf_module *m = NULL;
+	uint32_t notes, symtab, strtab;
+	struct buf *n;
+	struct fx f;
+	int rc;
+
+	fx_init(&f, true, false, EM_X86_64, ET_DYN);
+	fx_seg(&f, PF_R | PF_X, 0, 0, 0x1000, 0x1000);
+	f.min_size = 0x1000;
+	notes = fx_sec(&f, ".note.stapsdt", SHT_NOTE, 0, 0);
+	n = &fx_get(&f, notes)->data;
+	note_sdt(n, true, false, 0x10, 0, 0, "p", "whole", "");
+	buf_int(n, 8, 3, false);           /* 3 bytes of a next note header */
+	rc = elf_module_open(write_fx("cutnote", &f), -1, &m);
+	fx_free(&f);
+	is_int(rc, 0, "a note cut off after a good one: the module opens");
+	if (!rc) {
+		is_int(m->nwarnings, 1, "one warning");
+		ok(m->nwarnings && strstr(m->warnings[0], "3 bytes at offset 0x38 are not a complete note"),
+		   "the cut-off note's, not a failure to read the section");
+		elf_module_free(m);
+	}
+
+	/* A symbol table of 7 bytes with entries of size 0. */
+	fx_init(&f, true, false, EM_X86_64, ET_DYN);
+	fx_seg(&f, PF_R | PF_X, 0, 0, 0x1000, 0x1000);
+	f.min_size = 0x1000;
+	notes = fx_sec(&f, ".note.stapsdt", SHT_NOTE, 0, 0);
+	note_sdt(&fx_get(&f, notes)->data, true, false, 0x10, 0, 0, "p", "sym", "8@gvar(%rip)");
+	symtab = fx_sec(&f, ".symtab", SHT_SYMTAB, 0, 0);
+	strtab = fx_sec(&f, ".strtab", SHT_STRTAB, 0, 0);
+	buf_zero(&fx_get(&f, symtab)->data, 7);
+	fx_get(&f, symtab)->link = strtab;
+	buf_str(&fx_get(&f, strtab)->data, "");
+	buf_str(&fx_get(&f, strtab)->data, "gvar");
+	rc = elf_module_open(write_fx("badsymtab", &f), -1, &m);
+	fx_free(&f);
+	is_int(rc, 0, "a symbol table libelf refuses: the module opens");
+	if (!rc) {
+		is_int(m->nwarnings, 0, "no warning about the note section");
+		ok(m->nprobes == 1 && m->probes[0].argv[0].kind == ARGSPEC_INVALID,
+		   "the symbol argument reads as invalid");
+		elf_module_free(m);
+	}
+}
+
 /* A section of many notes: warnings and probes are capped, not unbounded. */
 static void test_caps(void)
 {
@@ -1298,6 +1352,7 @@ int main(void)
 	test_not_elf();
 	test_sections_outside();
 	test_bad_note_sizes();
+	test_stale_libelf_error();
 	test_bad_headers();
 	test_caps();
 	test_truncations();
