@@ -20,7 +20,7 @@ SAMPLES := \
 	$(SB)/operands-nopie $(SB)/operands-pie \
 	$(SB)/semaphores-nopie $(SB)/semaphores-pie \
 	$(SB)/libprobes.so $(SB)/linked $(SB)/dlopen \
-	$(SB)/embed
+	$(SB)/embed $(SB)/hostile
 SAMPLES_CLEAN := $(SB)
 
 $(SB)/operands-nopie: samples/operands.c $(SAMPLE_COMMON)
@@ -89,3 +89,8 @@ $(SB)/embed: samples/embed.c $(SAMPLE_COMMON)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAMPLE_CFLAGS) $(PY_EMBED_CFLAGS) -o $@ samples/embed.c samples/sample.c \
 		$(PY_EMBED_LIBS) -pthread
+
+$(SB)/hostile: samples/hostile.c $(SAMPLE_COMMON)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAMPLE_CFLAGS) -o $@ samples/hostile.c samples/sample.c -pthread
