@@ -2,7 +2,7 @@
  * ref: the leanest ptrace consumer of one stapsdt probe, the yardstick
  * `make bench` holds ptap against.
  *
- *   build/bench/ref [--no-pin] [--read BYTES] [-o FILE] --site ADDR
+ *   build/bench/ref [--no-pin] [--read BYTES] [--profile] [-o FILE] --site ADDR
  *                   --semaphore ADDR [--semaphore ADDR]... --function NAME
  *                   -- COMMAND [ARGS...]
  *
@@ -25,6 +25,12 @@
  * cannot tell the functions apart):
  *
  *   ref: hits 57313 function fib 57313 unreadable 0
+ *
+ * --profile adds a clock reading around each step of a hit and prints
+ * the mean time of each: how long waitpid blocked before the hit (the
+ * target running, trapping and stopping, and the switch back), then
+ * PTRACE_GETREGS, the read, and PTRACE_CONT (which includes waking the
+ * target).
  *
  * CPU placement is ptap's: unless --no-pin, ref pins itself to the CPU
  * it started on before launching (the command inherits that), and pins
@@ -52,6 +58,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SEMAPHORES 8
@@ -67,6 +74,8 @@ struct ref {
 	cpu_set_t cpu;                  /* that CPU, when pin */
 	bool armed;                     /* int3 written (at the first exec) */
 	uint64_t hits, matched, unreadable;
+	bool profile;                   /* time each step of a hit */
+	uint64_t ns_wait, ns_regs, ns_read, ns_cont;   /* sums over the hits, --profile */
 	char *file_buf, *func_buf;      /* read_max + 1 bytes each */
 };
 
@@ -81,8 +90,8 @@ static int parse_addr(const char *s, uint64_t *out)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ref [--no-pin] [--read BYTES] [-o FILE] --site ADDR --semaphore ADDR...\n"
-		   "           --function NAME -- COMMAND [ARGS...]\n"
+	fprintf(f, "Usage: ref [--no-pin] [--read BYTES] [--profile] [-o FILE] --site ADDR\n"
+		   "           --semaphore ADDR... --function NAME -- COMMAND [ARGS...]\n"
 		   "The reference ptrace consumer of one probe site; see bench/README.\n");
 }
 
@@ -213,6 +222,16 @@ static pid_t launch(const struct ref *r, char **argv)
 	return pid;
 }
 
+static uint64_t stamp(const struct ref *r)
+{
+	struct timespec ts;
+
+	if (!r->profile)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Run until every thread is gone; the launched pid's wait status. */
 static int ref_loop(struct ref *r, pid_t pid)
 {
@@ -221,8 +240,13 @@ static int ref_loop(struct ref *r, pid_t pid)
 	unsigned long msg;
 	pid_t tid;
 
+	uint64_t t0, t1, t2, t3 = 0;
+	bool hit;
+
 	for (;;) {
+		t0 = stamp(r);
 		tid = waitpid(-1, &status, __WALL);
+		t1 = stamp(r);
 		if (tid < 0) {
 			if (errno == EINTR)
 				continue;
@@ -235,9 +259,16 @@ static int ref_loop(struct ref *r, pid_t pid)
 		}
 		sig = WSTOPSIG(status);
 		event = (unsigned)status >> 16;
+		hit = false;
 		if (event == 0 && sig == SIGTRAP && r->armed &&
 		    !ptrace(PTRACE_GETREGS, tid, NULL, &regs) && regs.rip - 1 == r->site) {
+			t2 = stamp(r);
 			ref_hit(r, tid, &regs);
+			t3 = stamp(r);
+			r->ns_wait += t1 - t0;
+			r->ns_regs += t2 - t1;
+			r->ns_read += t3 - t2;
+			hit = true;
 			sig = 0;
 		} else if (event == PTRACE_EVENT_EXEC) {
 			if (!r->armed && ref_arm(r, tid)) {
@@ -254,6 +285,8 @@ static int ref_loop(struct ref *r, pid_t pid)
 			sig = 0;        /* a new thread's first stop, or another event */
 		}
 		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
+		if (hit)
+			r->ns_cont += stamp(r) - t3;
 	}
 }
 
@@ -266,6 +299,7 @@ int main(int argc, char **argv)
 		{ "read", required_argument, NULL, 'r' },
 		{ "no-pin", no_argument, NULL, 'P' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "profile", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -300,6 +334,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			output = optarg;
+			break;
+		case 'T':
+			r.profile = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -337,6 +374,10 @@ int main(int argc, char **argv)
 		return 1;
 	fprintf(out, "ref: hits %" PRIu64 " function %s %" PRIu64 " unreadable %" PRIu64 "\n",
 		r.hits, r.function, r.matched, r.unreadable);
+	if (r.profile && r.hits)
+		fprintf(out, "ref: mean per hit, us: waitpid blocked %.2f, PTRACE_GETREGS %.2f, "
+			"read %.2f, PTRACE_CONT %.2f\n", r.ns_wait / 1e3 / r.hits,
+			r.ns_regs / 1e3 / r.hits, r.ns_read / 1e3 / r.hits, r.ns_cont / 1e3 / r.hits);
 	if (out != stdout)
 		fclose(out);
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
