@@ -88,13 +88,16 @@ include samples/samples.mk
 include bench/bench.mk
 samples: $(SAMPLES)
 
+# libFuzzer harnesses of the parsers (fuzz/fuzz.mk: make fuzz, make fuzz-run).
+include fuzz/fuzz.mk
+
 deps:
 	$(Q)scripts/deps.sh
 
 # The whole suite: unit tests and every integration test, against the
 # release build and again against the sanitizer build.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all units asan samples
+	$(Q)$(MAKE) --no-print-directory all units asan samples fuzz
 	$(Q)tests/run
 
 check: test
