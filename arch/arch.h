@@ -97,4 +97,21 @@ void arch_regs_emulate_return(struct arch_regs *r, uint64_t return_address);
  */
 int arch_return_site(const uint8_t *code, size_t len);
 
+/*
+ * A function-entry hook that needs no single-step: find, in the first len
+ * bytes of a function, the first instruction that copies the first
+ * argument register into another register (after any pushes and a CET
+ * endbr64), which a trap can stand in for exactly.  Returns its offset
+ * and fills *hook, or -1 if the prologue is anything else.
+ */
+struct arch_copy_hook {
+	uint8_t len;            /* bytes of the replaced instruction */
+	uint16_t dst_off;       /* byte offset of the destination in the gpr file */
+};
+int arch_arg0_copy_site(const uint8_t *code, size_t len, struct arch_copy_hook *hook);
+/* The first integer argument of a function stopped at its entry hook. */
+uint64_t arch_regs_arg0(const struct arch_regs *r);
+/* Do what the replaced instruction would have done; the trap was at site. */
+void arch_regs_emulate_copy(struct arch_regs *r, const struct arch_copy_hook *hook, uint64_t site);
+
 #endif

@@ -536,3 +536,63 @@ int arch_return_site(const uint8_t *code, size_t len)
 		return (int)sizeof(endbr64);
 	return -1;
 }
+
+/* ---- a function-entry hook without single-stepping ------------------- */
+
+/* user_regs_struct offsets of the 16 general registers in encoding order */
+static const uint16_t gpr_by_number[16] = {
+	offsetof(struct user_regs_struct, rax), offsetof(struct user_regs_struct, rcx),
+	offsetof(struct user_regs_struct, rdx), offsetof(struct user_regs_struct, rbx),
+	offsetof(struct user_regs_struct, rsp), offsetof(struct user_regs_struct, rbp),
+	offsetof(struct user_regs_struct, rsi), offsetof(struct user_regs_struct, rdi),
+	offsetof(struct user_regs_struct, r8), offsetof(struct user_regs_struct, r9),
+	offsetof(struct user_regs_struct, r10), offsetof(struct user_regs_struct, r11),
+	offsetof(struct user_regs_struct, r12), offsetof(struct user_regs_struct, r13),
+	offsetof(struct user_regs_struct, r14), offsetof(struct user_regs_struct, r15),
+};
+
+int arch_arg0_copy_site(const uint8_t *code, size_t len, struct arch_copy_hook *hook)
+{
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	size_t i = 0;
+	unsigned reg, rm;
+
+	if (len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)))
+		i = sizeof(endbr64);
+	/* push %reg (50+r), push %r8..%r15 (41 50+r), and the frame's
+	 * sub $imm8,%rsp (48 83 ec ib) or sub $imm32,%rsp (48 81 ec id): they
+	 * run before the trap, which stands only in for the copy after them */
+	while (i < len) {
+		if (code[i] >= 0x50 && code[i] <= 0x57)
+			i += 1;
+		else if (i + 1 < len && code[i] == 0x41 && code[i + 1] >= 0x50 && code[i + 1] <= 0x57)
+			i += 2;
+		else if (i + 3 < len && code[i] == 0x48 && code[i + 1] == 0x83 && code[i + 2] == 0xec)
+			i += 4;
+		else if (i + 6 < len && code[i] == 0x48 && code[i + 1] == 0x81 && code[i + 2] == 0xec)
+			i += 7;
+		else
+			break;
+	}
+	/* mov %r64,%r64: REX.W (+R, +B) 89 /r with mod 11 */
+	if (i + 3 > len || (code[i] & 0xfa) != 0x48 || code[i + 1] != 0x89 || (code[i + 2] >> 6) != 3)
+		return -1;
+	reg = ((code[i + 2] >> 3) & 7) | ((code[i] & 0x04) ? 8 : 0);
+	rm = (code[i + 2] & 7) | ((code[i] & 0x01) ? 8 : 0);
+	if (reg != 7 || rm == 4)        /* from %rdi, and never into %rsp */
+		return -1;
+	hook->len = 3;
+	hook->dst_off = gpr_by_number[rm];
+	return (int)i;
+}
+
+uint64_t arch_regs_arg0(const struct arch_regs *r)
+{
+	return r->gpr.rdi;
+}
+
+void arch_regs_emulate_copy(struct arch_regs *r, const struct arch_copy_hook *hook, uint64_t site)
+{
+	memcpy((uint8_t *)&r->gpr + hook->dst_off, &r->gpr.rdi, sizeof(r->gpr.rdi));
+	r->gpr.rip = site + hook->len;
+}

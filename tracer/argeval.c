@@ -13,7 +13,7 @@
 void arg_scratch_init(struct arg_scratch *s, size_t max)
 {
 	s->max = max ? max : ARGEVAL_STR_DEFAULT;
-	s->buf = xmalloc(s->max * ARGSPEC_MAX_ARGS);
+	s->buf = xmalloc((s->max + ARGEVAL_STR_PRE) * ARGSPEC_MAX_ARGS);
 }
 
 void arg_scratch_free(struct arg_scratch *s)
@@ -183,82 +183,107 @@ static void set_error(struct value *v, int err, uint64_t ptr)
 	v->u = ptr;
 }
 
-/* Read every string argument, page by page, all strings in one call. */
-static int read_strings(const struct arg_prog *prog, struct mem *mem, struct arg_scratch *scratch,
-			struct value *out)
+/* Reading one string argument, chunk by chunk. */
+struct strread {
+	uint64_t ptr;           /* address of the text */
+	size_t pre;             /* bytes read before ptr (a str header), 0 or cache->header */
+	size_t got;             /* bytes read so far, counting pre */
+	char *buf;              /* scratch for this argument */
+};
+
+/* The next piece of s to read: up to the end of its page. */
+static void strread_piece(struct strread *s, size_t max, struct mem_piece *p)
 {
-	struct mem_piece pieces[ARGSPEC_MAX_ARGS];
-	int which[ARGSPEC_MAX_ARGS];
-	size_t got[ARGSPEC_MAX_ARGS] = { 0 };
-	size_t max = scratch->max;
-	int i, n, r;
+	uint64_t at = s->ptr - s->pre + s->got;
 
-	for (;;) {
-		n = 0;
-		for (i = 0; i < prog->nargs; i++) {
-			struct value *v = &out[i];
-			size_t room;
+	p->addr = at;
+	p->buf = s->buf + s->got;
+	p->len = MIN(s->pre + max - s->got, mem_page_rest(at));
+}
 
-			if (prog->op[i].render != RENDER_STR || v->type != VAL_HEX)
-				continue;
-			if (!v->u) {
-				set_error(v, -EFAULT, 0);
-				continue;
-			}
-			room = max - got[i];
-			pieces[n].addr = v->u + got[i];
-			pieces[n].buf = scratch->buf + (size_t)i * max + got[i];
-			pieces[n].len = MIN(room, mem_page_rest(pieces[n].addr));
-			which[n++] = i;
-		}
-		if (!n)
-			return 0;
-		r = mem_read_pieces(mem, pieces, n);
-		if (r == -ESRCH)
-			return r;
-		for (i = 0; i < n; i++) {
-			struct value *v = &out[which[i]];
-			const char *start = scratch->buf + (size_t)which[i] * max;
-			const char *nul;
+/* Start reading string argument i at ptr, or answer it from the cache. */
+static bool strread_start(const struct arg_prog *prog, int i, uint64_t ptr, struct strcache *cache,
+			  struct arg_scratch *scratch, struct strread *s, struct value *v)
+{
+	const struct cstr *e;
 
-			if (pieces[i].err) {
-				if (got[which[i]]) {
-					/* the string runs into an unreadable page: show what we have */
-					v->type = VAL_STR;
-					v->str = start;
-					v->len = (uint32_t)got[which[i]];
-					v->truncated = true;
-				} else {
-					set_error(v, pieces[i].err, v->u);
-				}
-				continue;
-			}
-			nul = memchr(pieces[i].buf, '\0', pieces[i].len);
-			got[which[i]] += pieces[i].len;
-			if (nul || got[which[i]] >= max) {
-				v->type = VAL_STR;
-				v->str = start;
-				v->len = nul ? (uint32_t)(nul - start) : (uint32_t)max;
-				v->truncated = !nul;
-			}
-			/* else: no NUL before the page ended; the next round reads on */
-		}
+	if (!ptr) {
+		set_error(v, -EFAULT, 0);
+		return false;
 	}
+	if (cache && (prog->cache_mask & (1u << i))) {
+		e = strcache_get(cache, ptr);
+		if (e) {
+			v->type = VAL_STR;
+			v->str = e->text;
+			v->len = e->len;
+			cache->hits++;
+			return false;
+		}
+		if (cache->state == STRCACHE_ON)
+			cache->misses++;
+	}
+	s->ptr = ptr;
+	s->got = 0;
+	s->buf = scratch->buf + (size_t)i * (scratch->max + ARGEVAL_STR_PRE);
+	/* for a cacheable name, read the str header in front of it too, when
+	 * it is on the same page: the check costs no extra system call */
+	s->pre = cache && cache->state == STRCACHE_ON && (prog->cache_mask & (1u << i)) &&
+		 (ptr & 4095) >= cache->header ? cache->header : 0;
+	return true;
+}
+
+/* A piece of string argument i arrived: 1 if the string is complete. */
+static int strread_done(struct strread *s, const struct mem_piece *p, size_t max,
+			struct strcache *cache, struct value *v)
+{
+	const char *text = s->buf + s->pre, *nul;
+	size_t have;
+
+	if (p->err) {
+		if (s->got > s->pre) {
+			/* the text runs into an unreadable page: show what we have */
+			v->type = VAL_STR;
+			v->str = text;
+			v->len = (uint32_t)(s->got - s->pre);
+			v->truncated = true;
+		} else {
+			set_error(v, p->err, s->ptr);
+		}
+		return 1;
+	}
+	s->got += p->len;
+	if (s->got <= s->pre)
+		return 0;
+	have = s->got - s->pre;
+	nul = memchr(text, '\0', have);
+	if (!nul && have < max)
+		return 0;       /* no NUL before the page ended: read on */
+	v->type = VAL_STR;
+	v->str = text;
+	v->len = nul ? (uint32_t)(nul - text) : (uint32_t)max;
+	v->truncated = !nul;
+	if (nul && s->pre && cache)
+		strcache_offer(cache, s->ptr, (const uint8_t *)s->buf, text, v->len);
+	return 1;
 }
 
 int argeval_run(const struct arg_prog *prog, const struct arch_regs *regs, uint64_t bias,
-		struct mem *mem, struct arg_scratch *scratch, struct value *out)
+		struct mem *mem, struct arg_scratch *scratch, struct strcache *cache,
+		struct value *out)
 {
-	struct mem_piece pieces[ARGSPEC_MAX_ARGS];
+	struct mem_piece pieces[2 * ARGSPEC_MAX_ARGS];
+	int what[2 * ARGSPEC_MAX_ARGS];   /* >= 0: operand i; < 0: string -1-i */
+	struct strread str[ARGSPEC_MAX_ARGS];
 	uint64_t raw[ARGSPEC_MAX_ARGS];
-	int which[ARGSPEC_MAX_ARGS];
-	int i, n = 0, r;
+	int i, j, n = 0, r;
 
 	for (i = 0; i < prog->nargs; i++) {
 		const struct arg_op *op = &prog->op[i];
 		uint64_t addr, v;
 
 		out[i].truncated = false;
+		out[i].type = VAL_U64;  /* until finished below */
 		switch (op->kind) {
 		case ARGSPEC_CONST:
 			raw[i] = (uint64_t)op->imm;
@@ -280,27 +305,48 @@ int argeval_run(const struct arg_prog *prog, const struct arch_regs *regs, uint6
 			pieces[n].addr = addr;
 			pieces[n].buf = &raw[i];
 			pieces[n].len = op->size;
-			which[n++] = i;
-			break;
+			what[n++] = i;
+			continue;
 		default:
 			set_error(&out[i], -EINVAL, 0);
 			continue;
 		}
-		out[i].type = VAL_U64;  /* placeholder until finished below */
+		finish_value(op, raw[i], &out[i]);
+		/* a string whose pointer we already have joins the same read */
+		if (op->render == RENDER_STR &&
+		    strread_start(prog, i, out[i].u, cache, scratch, &str[i], &out[i])) {
+			strread_piece(&str[i], scratch->max, &pieces[n]);
+			what[n++] = -1 - i;
+		}
 	}
-	if (n) {
+	while (n) {
 		r = mem_read_pieces(mem, pieces, n);
 		if (r == -ESRCH)
 			return r;
-		for (i = 0; i < n; i++)
-			if (pieces[i].err)
-				set_error(&out[which[i]], pieces[i].err, pieces[i].addr);
+		for (j = 0, i = n, n = 0; j < i; j++) {
+			int a = what[j];
+
+			if (a >= 0) {
+				/* a memory operand: finish it; a string through it starts */
+				if (pieces[j].err) {
+					set_error(&out[a], pieces[j].err, pieces[j].addr);
+					continue;
+				}
+				finish_value(&prog->op[a], raw[a], &out[a]);
+				if (prog->op[a].render == RENDER_STR &&
+				    strread_start(prog, a, out[a].u, cache, scratch, &str[a], &out[a])) {
+					strread_piece(&str[a], scratch->max, &pieces[n]);
+					what[n++] = -1 - a;
+				}
+				continue;
+			}
+			a = -1 - a;
+			if (!strread_done(&str[a], &pieces[j], scratch->max, cache, &out[a])) {
+				strread_piece(&str[a], scratch->max, &pieces[n]);
+				what[n++] = -1 - a;
+			}
+		}
 	}
-	for (i = 0; i < prog->nargs; i++)
-		if (out[i].type != VAL_ERR)
-			finish_value(&prog->op[i], raw[i], &out[i]);
-	if (prog->has_str)
-		return read_strings(prog, mem, scratch, out);
 	return 0;
 }
 

@@ -4,10 +4,12 @@
  * At arm time each probe's parsed specs are compiled into arg_ops: the
  * register table lookup, shift and mask, the symbol's link-time address
  * and the wanted rendering are all resolved then.  On a hit,
- * argeval_run() turns the stopped thread's registers into values with at
- * most one gathered memory read for the memory operands, and one more for
- * all string arguments together (each string read up to the end of its
- * page; only a string that crosses a page costs another read).
+ * argeval_run() turns the stopped thread's registers into values with one
+ * gathered memory read for all memory operands and every string whose
+ * pointer is in a register (each string read up to the end of its page).
+ * Only a string whose pointer is itself in memory, or one that runs past
+ * its page, costs another read; a CPython code name found in the string
+ * cache (tracer/strcache.h) costs none.
  */
 #ifndef PTAP_TRACER_ARGEVAL_H
 #define PTAP_TRACER_ARGEVAL_H
@@ -19,9 +21,11 @@
 #include "elf/argspec.h"
 #include "tracer/event.h"
 #include "tracer/mem.h"
+#include "tracer/strcache.h"
 
 #define ARGEVAL_STR_DEFAULT 512 /* bytes of a string argument shown by default */
 #define ARGEVAL_STR_LIMIT (1 << 20)
+#define ARGEVAL_STR_PRE 64      /* room for a str header read before a name */
 #define REG_NONE 0xffff
 
 struct arg_op {
@@ -45,6 +49,8 @@ struct arg_prog {
 	bool need_vec;          /* some operand is a vector register */
 	bool has_mem;           /* some operand is in memory */
 	bool has_str;           /* some argument is rendered as a string */
+	uint16_t cache_mask;    /* bit i: argument i is a CPython code name
+	                           that the string cache may answer */
 	struct arg_op op[ARGSPEC_MAX_ARGS];
 };
 
@@ -67,11 +73,13 @@ void arg_scratch_free(struct arg_scratch *s);
 
 /*
  * Evaluate every argument into out[0..nargs).  bias is the module's load
- * bias in this process.  Returns 0, or -ESRCH if the process vanished;
+ * bias in this process; cache (may be NULL) answers the arguments in
+ * prog->cache_mask.  Returns 0, or -ESRCH if the process vanished;
  * unreadable memory is reported per argument as VAL_ERR.
  */
 int argeval_run(const struct arg_prog *prog, const struct arch_regs *regs, uint64_t bias,
-		struct mem *mem, struct arg_scratch *scratch, struct value *out);
+		struct mem *mem, struct arg_scratch *scratch, struct strcache *cache,
+		struct value *out);
 
 /* Parse a type name of a -e type list ("str", "u64", "hex", ...):
  * 0 and *render, or -EINVAL. */

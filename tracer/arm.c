@@ -32,6 +32,11 @@
 #include "elf/addr.h"
 #include "tracer/python.h"
 
+static void module_notice(void *ctx, const char *msg)
+{
+	tracer_notice(ctx, "%s", msg);
+}
+
 static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_entry *e)
 {
 	struct tmodule *m;
@@ -54,6 +59,14 @@ static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_
 	err = elf_module_open(e->path, fd, &elf);
 	if (!err && elf->dl_debug_state && elf_module_symbol(e->path, fd, "_r_debug", &m->r_debug))
 		m->r_debug = 0;
+	if (!err && elf->nprobes && !strcmp(elf->probes[0].provider, "python")) {
+		uint64_t v;
+
+		if (elf_module_symbol(e->path, fd, "PyCode_Type", &m->py_code_type) ||
+		    elf_module_symbol(e->path, fd, "PyUnicode_Type", &m->py_unicode_type))
+			m->py_code_type = m->py_unicode_type = 0;
+		m->python_debug = !elf_module_symbol(e->path, fd, "_Py_RefTotal", &v);
+	}
 	close(fd);
 	if (err) {
 		pr_debug("arm", "pid %d: %s: %s", pid, e->path, strerror(-err));
@@ -62,7 +75,7 @@ static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_
 	m->elf = elf;
 	for (i = 0; i < elf->nwarnings; i++)
 		tracer_notice(t, "%s: %s", elf->path, elf->warnings[i]);
-	selection_apply(t->cfg.sel, m, &t->next_probe_id);
+	selection_apply(t->cfg.sel, m, &t->next_probe_id, module_notice, t);
 	if ((m->narmed || m->nsem_only) && !elf_module_traceable(elf, &why)) {
 		tracer_notice(t, "%s: not armed: %s", elf->path, why);
 		m->narmed = m->nsem_only = 0;
@@ -148,8 +161,19 @@ static struct site *site_new(struct pmod *pm)
 	return &pm->sites[pm->nsites++];
 }
 
+static void pmod_index_sites(struct tproc *p, struct pmod *pm);
+
+/* A site added to a module already armed: every struct site of the module
+ * may move, so the index is rebuilt; pointers to the module's sites held
+ * by the caller are stale afterwards. */
+void pmod_add_site(struct tproc *p, struct pmod *pm, const struct site *s)
+{
+	*site_new(pm) = *s;
+	pmod_index_sites(p, pm);
+}
+
 /* Write an int3 at addr over the byte want; 0, or -errno with a notice. */
-static int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what)
+int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what)
 {
 	uint8_t byte;
 	int err;
@@ -364,6 +388,7 @@ void proc_forget_image(struct tracer *t, struct tproc *p)
 {
 	size_t i;
 
+	strcache_reset(&p->strcache, STRCACHE_UNTRIED);
 	for (i = 0; i < p->nmods; i++)
 		pmod_release(t, p, &p->mods[i]);
 	free(p->mods);
@@ -377,6 +402,15 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 	size_t i, j;
 
 	proc_forget_image(t, child);
+	/* the child's memory is a copy: the hook is there, the names too,
+	 * but an empty cache is always right */
+	child->strcache.state = parent->strcache.state;
+	child->strcache.unicode_type = parent->strcache.unicode_type;
+	child->strcache.type_off = parent->strcache.type_off;
+	child->strcache.length_off = parent->strcache.length_off;
+	child->strcache.state_off = parent->strcache.state_off;
+	child->strcache.state_mask = parent->strcache.state_mask;
+	child->strcache.header = parent->strcache.header;
 	child->mods = xcalloc(parent->nmods ? parent->nmods : 1, sizeof(*child->mods));
 	child->cap_mods = parent->nmods ? parent->nmods : 1;
 	child->nmods = parent->nmods;
@@ -445,6 +479,7 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 	p->mods = NULL;
 	p->nmods = p->cap_mods = 0;
 	u64map_free(&p->sites);
+	strcache_reset(&p->strcache, STRCACHE_UNTRIED);
 	return ret;
 }
 

@@ -23,6 +23,7 @@
 #include "tracer/mem.h"
 #include "tracer/procmaps.h"
 #include "tracer/select.h"
+#include "tracer/strcache.h"
 #include "tracer/tracer.h"
 
 /*
@@ -79,6 +80,7 @@ struct pmod {
 enum site_kind {
 	SITE_PROBE,                  /* a stapsdt marker: decode and report */
 	SITE_DLHOOK,                 /* the loader's _dl_debug_state: rescan modules */
+	SITE_CODEFREE,               /* CPython's code_dealloc: drop cached names */
 };
 
 /* One int3 ptap wrote into a process. */
@@ -88,6 +90,7 @@ struct site {
 	uint8_t kind;                /* enum site_kind */
 	const struct probe_info *probe;   /* SITE_PROBE */
 	uint64_t bias;               /* of the module, for SYMBOL arguments */
+	struct arch_copy_hook copy;  /* SITE_CODEFREE: the instruction it replaced */
 };
 
 /*
@@ -125,6 +128,7 @@ struct tproc {
 	struct pmod *mods;           /* modules found in its maps */
 	size_t nmods, cap_mods;
 	struct u64map sites;         /* run-time address -> struct site * */
+	struct strcache strcache;    /* CPython code names (tracer/strcache.h) */
 	char *exe;                   /* executable path as the target sees it */
 	uint64_t hits;
 };
@@ -176,7 +180,13 @@ void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited
 void tracer_detach_all(struct tracer *t);
 int tracee_seize(pid_t tid, bool launched);
 
+/* tracer/python.c */
+void python_strcache_try(struct tracer *t, struct tproc *mm, const struct probe_info *pi);
+int python_code_freed(struct tracer *t, struct tthread *th, const struct site *s, bool detaching);
+
 /* tracer/arm.c */
+void pmod_add_site(struct tproc *p, struct pmod *pm, const struct site *s);
+int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what);
 int proc_scan_modules(struct tracer *t, struct tproc *p);
 void proc_forget_image(struct tracer *t, struct tproc *p);
 void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc *parent);

@@ -98,6 +98,7 @@ void tracer_notice(struct tracer *t, const char *fmt, ...)
 enum stop_kind {
 	SK_HIT,          /* int3 at an armed probe site: report it, resume past it */
 	SK_DLHOOK,       /* int3 on _dl_debug_state's ret: rescan, return, resume */
+	SK_CODEFREE,     /* int3 in CPython's code_dealloc: drop cached names, resume */
 	SK_SIGNAL,       /* a signal for the target: resume delivering it */
 	SK_GROUP_STOP,   /* SIGSTOP & co. stopped the process: PTRACE_LISTEN */
 	SK_FIRST_STOP,   /* an auto-attached thread or child starts: resume */
@@ -154,13 +155,21 @@ static enum stop_kind classify(struct tracer *t, struct tthread *th, int status,
 	*site = u64map_get(&mm->sites, arch_regs_pc(&t->regs) - 1);
 	if (!*site)
 		return SK_SIGNAL;
-	return (*site)->kind == SITE_DLHOOK ? SK_DLHOOK : SK_HIT;
+	switch ((*site)->kind) {
+	case SITE_DLHOOK:
+		return SK_DLHOOK;
+	case SITE_CODEFREE:
+		return SK_CODEFREE;
+	default:
+		return SK_HIT;
+	}
 }
 
 static void deliver_hit(struct tracer *t, struct tthread *th, const struct site *s)
 {
 	struct tproc *p = th->proc, *mm = proc_mm(p);
 	const struct probe_info *pi = s->probe;
+	uint64_t bias = s->bias, hits, misses;
 	struct event *ev = &t->ev;
 	int i;
 
@@ -168,14 +177,22 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 		return;         /* a vfork child we do not follow: silent */
 	if (unlikely(pi->prog.need_vec) && arch_regs_fetch(th->tid, &t->regs, true))
 		return;
+	/* once per interpreter image; may add a site (s is stale after it) */
+	if (unlikely(pi->prog.cache_mask && mm->strcache.state == STRCACHE_UNTRIED))
+		python_strcache_try(t, mm, pi);
 	ev->time_ns = now_ns() - t->start_ns;
 	ev->pid = p->pid;
 	ev->tid = th->tid;
 	ev->probe = pi;
 	ev->nargs = pi->prog.nargs;
 	mm->mem.pid = th->tid;  /* read through the thread that is surely alive */
-	if (argeval_run(&pi->prog, &t->regs, s->bias, &mm->mem, &t->scratch, ev->args) == -ESRCH)
+	hits = mm->strcache.hits;
+	misses = mm->strcache.misses;
+	if (argeval_run(&pi->prog, &t->regs, bias, &mm->mem, &t->scratch, &mm->strcache,
+			ev->args) == -ESRCH)
 		return;
+	t->stats.strcache_hits += mm->strcache.hits - hits;
+	t->stats.strcache_misses += mm->strcache.misses - misses;
 	for (i = 0; i < ev->nargs; i++)
 		t->stats.arg_errors += ev->args[i].type == VAL_ERR;
 	t->stats.hits++;
@@ -371,6 +388,8 @@ static int dispatch(struct tracer *t, struct tthread *th, int status, bool detac
 		return 0;
 	case SK_DLHOOK:
 		return on_dlhook(t, th, site, detaching);
+	case SK_CODEFREE:
+		return python_code_freed(t, th, site, detaching) ? RESUME_GONE : 0;
 	case SK_SIGNAL:
 		return WSTOPSIG(status);
 	case SK_GROUP_STOP:

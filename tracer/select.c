@@ -5,6 +5,8 @@
 #include "tracer/select.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,7 +152,22 @@ static int pattern_match(const struct selection *s, const struct sdt_probe *p)
 	return -1;
 }
 
-void selection_apply(struct selection *s, struct tmodule *m, uint32_t *next_id)
+static void PRINTF_LIKE(3, 4) say(selection_notice_fn notice, void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg)
+		notice(ctx, msg);
+	free(msg);
+}
+
+void selection_apply(struct selection *s, struct tmodule *m, uint32_t *next_id,
+		     selection_notice_fn notice, void *ctx)
 {
 	struct elf_module *e = m->elf;
 	bool entry_armed = false;
@@ -190,17 +207,29 @@ void selection_apply(struct selection *s, struct tmodule *m, uint32_t *next_id)
 				if (pat->render[j] != RENDER_DEFAULT || !pm)
 					render[j] = pat->render[j];
 			if (pat->ntypes > p->nargs)
-				pr_warn(NULL, "%s: %s:%s has %d argument%s; the type list of '%s' names %d",
+				say(notice, ctx, "%s: %s:%s has %d argument%s; the type list of '%s' names %d",
 					e->path, p->provider, p->name, p->nargs, p->nargs == 1 ? "" : "s",
 					pat->text, pat->ntypes);
 		}
 		argeval_compile(&pi->prog, p->argv, p->sym_value, p->nargs, render);
+		/* CPython's filename and function name: code-object names */
+		if ((pi->known == KP_PY_ENTRY || pi->known == KP_PY_RETURN) && p->nargs >= 2)
+			for (j = 0; j < 2; j++)
+				if (pi->prog.op[j].render == RENDER_STR)
+					pi->prog.cache_mask |= (uint16_t)(1u << j);
 
 		if (pi->pattern < 0)
 			continue;
 		if (p->problem) {
-			pr_warn(NULL, "%s: %s:%s at 0x%llx cannot be armed: %s", e->path, p->provider,
+			say(notice, ctx, "%s: %s:%s at 0x%llx cannot be armed: %s", e->path, p->provider,
 				p->name, (unsigned long long)p->pc, p->problem);
+			continue;
+		}
+		if (pi->known == KP_PY_LINE && m->python_debug &&
+		    python_entry_needs_line(m->python_version)) {
+			say(notice, ctx, "%s is a debug build of CPython 3.11, which aborts (assertion "
+			    "'cframe.use_tracing') when its line marker is enabled; python:line not "
+			    "armed", e->path);
 			continue;
 		}
 		pi->action = ACT_ARM;
@@ -210,8 +239,14 @@ void selection_apply(struct selection *s, struct tmodule *m, uint32_t *next_id)
 			entry_armed = true;
 	}
 
-	/* CPython 3.11: function__entry only fires while `line` is enabled */
-	if (entry_armed && python_entry_needs_line(m->python_version)) {
+	/* CPython 3.11: function__entry only fires while `line` is enabled
+	 * (never in a debug build, which then aborts) */
+	if (entry_armed && python_entry_needs_line(m->python_version) && m->python_debug)
+		say(notice, ctx, "%s is a debug build of CPython 3.11: enabling its line marker "
+		    "would abort it (assertion 'cframe.use_tracing'), so function__entry fires only "
+		    "while a sys.settrace or sys.setprofile hook is set; trace the release "
+		    "interpreter to see every call", e->path);
+	else if (entry_armed && python_entry_needs_line(m->python_version)) {
 		for (i = 0; i < e->nprobes; i++) {
 			struct probe_info *pi = &m->probes[i];
 

@@ -83,15 +83,21 @@ struct tmodule {
 	bool is_python;              /* has provider "python" probes */
 	uint64_t r_debug;            /* the loader's _r_debug (link-time), 0 if
 	                                this is not the loader or it has none */
+	uint64_t py_code_type;       /* CPython's PyCode_Type and PyUnicode_Type */
+	uint64_t py_unicode_type;    /* (link-time), 0 if not found */
+	bool python_debug;           /* a Py_DEBUG build (exports _Py_RefTotal) */
 	struct tmodule *next;        /* in the tracer's module cache */
 };
 
 /*
  * Decide every probe's action in m and compile its arguments.  *next_id
  * hands out probe ids.  Problems worth telling the user (a pattern's type
- * list longer than the probe's arguments, ...) go through pr_warn.
+ * list longer than the probe's arguments, a probe that cannot be armed)
+ * go to notice(ctx, sentence).
  */
-void selection_apply(struct selection *s, struct tmodule *m, uint32_t *next_id);
+typedef void (*selection_notice_fn)(void *ctx, const char *msg);
+void selection_apply(struct selection *s, struct tmodule *m, uint32_t *next_id,
+		     selection_notice_fn notice, void *ctx);
 
 /* Whether any pattern could ever match provider "python". */
 bool selection_wants_python(const struct selection *s);

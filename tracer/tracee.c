@@ -67,6 +67,7 @@ struct tproc *proc_add(struct tracer *t, pid_t pid, unsigned flags)
 	p->flags = flags;
 	mem_init(&p->mem, pid);
 	u64map_init(&p->sites);
+	strcache_init(&p->strcache);
 	u64map_put(&t->procs, (uint64_t)pid, p);
 	t->stats.processes++;
 	return p;
@@ -93,6 +94,8 @@ void proc_forget(struct tracer *t, struct tproc *p)
 			c->nmods = p->nmods;
 			c->cap_mods = p->cap_mods;
 			c->sites = p->sites;
+			c->strcache = p->strcache;
+			strcache_init(&p->strcache);
 			p->mods = NULL;
 			p->nmods = p->cap_mods = 0;
 			u64map_init(&p->sites);

@@ -52,6 +52,7 @@ struct tracer_config {
 	double duration;            /* stop after this many seconds; 0 = never */
 	unsigned tick_ms;           /* hooks->tick period; 0 = no ticks */
 	size_t str_max;             /* bytes of a string argument shown; 0 = default */
+	bool no_string_cache;       /* read CPython's code names on every hit */
 	bool child_redirect;        /* give a launched command child_fd[0..2] as its
 	                               stdin, stdout and stderr (-1: keep ptap's) */
 	int child_fd[3];
@@ -72,6 +73,8 @@ struct tracer_stats {
 	uint64_t arg_errors;        /* arguments that could not be read */
 	uint64_t sites_armed;       /* int3s currently in place, all processes */
 	uint64_t semaphores;        /* semaphores currently raised by ptap */
+	uint64_t strcache_hits;     /* string arguments answered by the cache */
+	uint64_t strcache_misses;   /* cacheable string arguments read */
 	unsigned processes;         /* currently traced */
 	unsigned threads;
 };

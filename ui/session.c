@@ -22,6 +22,7 @@ const char session_options_help[] =
 	"      --duration SECONDS  stop after this long\n"
 	"      --no-follow         do not trace forked children\n"
 	"      --no-pin            do not keep ptap and the target on one CPU\n"
+	"      --no-string-cache   read CPython's file and function names on every hit\n"
 	"  -q, --quiet             no progress messages on standard error\n";
 
 void session_init(struct session *s, const char *name)
@@ -92,6 +93,9 @@ int session_option(struct session *s, int opt, const char *arg)
 		return 1;
 	case SESSION_OPT_JSON:
 		s->json = true;
+		return 1;
+	case SESSION_OPT_NO_STRING_CACHE:
+		s->cfg.no_string_cache = true;
 		return 1;
 	default:
 		return 0;
@@ -201,6 +205,22 @@ int session_run(struct session *s)
 		return s->stop == TSTOP_SIGNAL ? 128 + tracer_stop_signal(s->tracer) : EXIT_OK;
 	}
 	return EXIT_OK;
+}
+
+void session_summary(struct session *s)
+{
+	struct tracer_stats st;
+
+	if (s->quiet || !s->tracer)
+		return;
+	tracer_get_stats(s->tracer, &st);
+	fprintf(stderr, "ptap: %s: %llu event%s, %llu unreadable argument%s", s->name,
+		(unsigned long long)st.hits, st.hits == 1 ? "" : "s",
+		(unsigned long long)st.arg_errors, st.arg_errors == 1 ? "" : "s");
+	if (st.strcache_hits + st.strcache_misses)
+		fprintf(stderr, "; names from the string cache %llu, read %llu",
+			(unsigned long long)st.strcache_hits, (unsigned long long)st.strcache_misses);
+	fputc('\n', stderr);
 }
 
 void session_free(struct session *s)

@@ -40,6 +40,7 @@ enum {
 	SESSION_OPT_NO_FOLLOW,
 	SESSION_OPT_NO_PIN,
 	SESSION_OPT_JSON,
+	SESSION_OPT_NO_STRING_CACHE,
 };
 #define SESSION_LONG_OPTIONS                                                   \
 	{ "probe", required_argument, NULL, 'e' },                             \
@@ -50,6 +51,7 @@ enum {
 	{ "no-follow", no_argument, NULL, SESSION_OPT_NO_FOLLOW },             \
 	{ "no-pin", no_argument, NULL, SESSION_OPT_NO_PIN },                   \
 	{ "json", no_argument, NULL, SESSION_OPT_JSON },                       \
+	{ "no-string-cache", no_argument, NULL, SESSION_OPT_NO_STRING_CACHE }, \
 	{ "string-size", required_argument, NULL, 's' }
 
 /* The help lines for those options. */
@@ -67,6 +69,9 @@ int session_finish_args(struct session *s, int argc, char **argv, const char *co
 int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx);
 /* Run until done; returns the exit status for ptap. */
 int session_run(struct session *s);
+/* The closing line on stderr (unless -q): events, unreadable arguments,
+ * string cache figures. */
+void session_summary(struct session *s);
 void session_free(struct session *s);
 
 #endif

@@ -183,8 +183,11 @@ int cmd_trace(int argc, char **argv)
 		stack_view_start(&ctx.stack);
 	if (!r)
 		r = session_start(&s, ctx.list ? &list_hooks : &hooks, &ctx);
-	if (!r)
+	if (!r) {
 		r = session_run(&s);
+		if (!ctx.list)
+			session_summary(&s);
+	}
 	session_free(&s);
 	stack_view_free(&ctx.stack);
 	return r;

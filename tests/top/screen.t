@@ -47,6 +47,8 @@ start_top() {
 	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
 	shift
 	rm -f "$TMP/top.rc"
+	# the previous session may still be closing after it signalled top-done
+	$TM kill-session -t top 2>/dev/null
 	$TM new-session -d -s top -x "$w" -y "$h" "env TERM=tmux-256color ${envs[*]} $PTAP top \
 $(printf '%q ' "$@") 2>$TMP/top.err; echo \$? >$TMP/top.rc; $TM wait-for -S top-done"
 }
