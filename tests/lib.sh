@@ -138,3 +138,7 @@ stop_ptap() {
 	PTAP_RC=$?
 	wait "$_ptap_drain" 2>/dev/null
 }
+
+# textcheck PID: "clean N" when every executable mapping of PID equals its
+# file byte for byte (no int3 left anywhere), else the differences
+textcheck() { $PY3 "$ROOT/tests/textcheck.py" "$1"; }

@@ -191,7 +191,13 @@ int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, c
 				      "not armed", p->pid, what, (unsigned long long)addr, byte, want);
 		return -EILSEQ;
 	}
-	return mem_write(&p->mem, addr, &arch_trap_insn, 1);
+	/* journal first: a crash between the two leaves a journal entry for a
+	 * byte that is no int3, which cleanup recognises and skips */
+	journal_site(&p->journal, addr, want, false);
+	err = mem_write(&p->mem, addr, &arch_trap_insn, 1);
+	if (err)
+		journal_site(&p->journal, addr, want, true);
+	return err;
 }
 
 static int sem_add(struct tproc *p, uint64_t addr, int delta)
@@ -232,6 +238,9 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 			      err == -EOVERFLOW ? "it is at its maximum" : strerror(-err));
 		return;
 	}
+	/* journal after: a crash between the two leaves one count raised
+	 * (the probe stays enabled), never one lowered that we did not raise */
+	journal_sem(&p->journal, addr, false);
 	pm->sems = xrealloc(pm->sems, (pm->nsems + 1) * sizeof(*pm->sems));
 	pm->sems[pm->nsems++] = addr;
 	t->stats.semaphores++;
@@ -366,7 +375,8 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 			memset(pm, 0, sizeof(*pm));
 			pm->tm = tm;
 			pm->bias = bias;
-			pmod_arm(t, p, pm, &maps);
+			if (!t->cfg.no_arm)
+				pmod_arm(t, p, pm, &maps);
 		}
 		pm->present = true;
 	}
@@ -376,6 +386,10 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 			i++;
 			continue;
 		}
+		for (j = 0; j < p->mods[i].nsites; j++)
+			journal_site(&p->journal, p->mods[i].sites[j].addr, p->mods[i].sites[j].orig, true);
+		for (j = 0; j < p->mods[i].nsems; j++)
+			journal_sem(&p->journal, p->mods[i].sems[j], true);
 		pmod_release(t, p, &p->mods[i]);
 		p->mods[i] = p->mods[--p->nmods];   /* the sites map points at
 		                                       pm->sites, not at pm */
@@ -411,6 +425,7 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 	child->strcache.state_off = parent->strcache.state_off;
 	child->strcache.state_mask = parent->strcache.state_mask;
 	child->strcache.header = parent->strcache.header;
+	journal_open(&child->journal, child->pid);
 	child->mods = xcalloc(parent->nmods ? parent->nmods : 1, sizeof(*child->mods));
 	child->cap_mods = parent->nmods ? parent->nmods : 1;
 	child->nmods = parent->nmods;
@@ -425,8 +440,12 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 		dst->sems = xmalloc((src->nsems ? src->nsems : 1) * sizeof(*dst->sems));
 		if (src->nsems)
 			memcpy(dst->sems, src->sems, src->nsems * sizeof(*dst->sems));
-		for (j = 0; j < dst->nsites; j++)
+		for (j = 0; j < dst->nsites; j++) {
 			t->stats.sites_armed += dst->sites[j].kind == SITE_PROBE;
+			journal_site(&child->journal, dst->sites[j].addr, dst->sites[j].orig, false);
+		}
+		for (j = 0; j < dst->nsems; j++)
+			journal_sem(&child->journal, dst->sems[j], false);
 		t->stats.semaphores += dst->nsems;
 		pmod_index_sites(child, dst);
 	}
@@ -458,6 +477,8 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 			}
 			if (!err)
 				err = mem_write(&p->mem, s->addr, &s->orig, 1);
+			if (!err)
+				journal_site(&p->journal, s->addr, s->orig, true);
 			if (err && err != -ESRCH) {
 				tracer_notice(t, "pid %d: cannot restore the byte at 0x%llx: %s", p->pid,
 					      (unsigned long long)s->addr, strerror(-err));
@@ -466,6 +487,8 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 		}
 		for (j = 0; j < pm->nsems; j++) {
 			err = sem_add(p, pm->sems[j], -1);
+			if (!err)
+				journal_sem(&p->journal, pm->sems[j], true);
 			if (err && err != -ESRCH) {
 				tracer_notice(t, "pid %d: cannot lower the semaphore at 0x%llx: %s", p->pid,
 					      (unsigned long long)pm->sems[j],
@@ -480,6 +503,7 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 	p->nmods = p->cap_mods = 0;
 	u64map_free(&p->sites);
 	strcache_reset(&p->strcache, STRCACHE_UNTRIED);
+	journal_close(&p->journal, ret == 0);
 	return ret;
 }
 

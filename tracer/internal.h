@@ -20,6 +20,7 @@
 #include "arch/arch.h"
 #include "common/hashmap.h"
 #include "tracer/argeval.h"
+#include "tracer/journal.h"
 #include "tracer/mem.h"
 #include "tracer/procmaps.h"
 #include "tracer/select.h"
@@ -129,6 +130,7 @@ struct tproc {
 	size_t nmods, cap_mods;
 	struct u64map sites;         /* run-time address -> struct site * */
 	struct strcache strcache;    /* CPython code names (tracer/strcache.h) */
+	struct journal journal;      /* what we changed, on disk (tracer/journal.h) */
 	char *exe;                   /* executable path as the target sees it */
 	uint64_t hits;
 };

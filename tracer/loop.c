@@ -351,6 +351,7 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	proc_forget_image(t, p);
 	mem_reset(&p->mem);
 	p->mem.pid = p->pid;
+	journal_open(&p->journal, p->pid);      /* the old image's entries are void */
 	p->flags &= ~(TP_STARTED | TP_NOTICED);
 	free(p->exe);
 	p->exe = procmaps_exe_path(p->pid);

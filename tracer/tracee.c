@@ -68,6 +68,7 @@ struct tproc *proc_add(struct tracer *t, pid_t pid, unsigned flags)
 	mem_init(&p->mem, pid);
 	u64map_init(&p->sites);
 	strcache_init(&p->strcache);
+	journal_init(&p->journal);
 	u64map_put(&t->procs, (uint64_t)pid, p);
 	t->stats.processes++;
 	return p;
@@ -96,6 +97,8 @@ void proc_forget(struct tracer *t, struct tproc *p)
 			c->sites = p->sites;
 			c->strcache = p->strcache;
 			strcache_init(&p->strcache);
+			c->journal = p->journal;   /* the same memory: its journal */
+			journal_init(&p->journal);
 			p->mods = NULL;
 			p->nmods = p->cap_mods = 0;
 			u64map_init(&p->sites);
@@ -104,6 +107,7 @@ void proc_forget(struct tracer *t, struct tproc *p)
 		}
 	}
 	proc_forget_image(t, p);
+	journal_close(&p->journal, true);   /* the process is gone */
 	mem_close(&p->mem);
 	u64map_del(&t->procs, (uint64_t)p->pid);
 	t->stats.processes--;
@@ -323,6 +327,8 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 		return n < 0 ? n : -ESRCH;
 	}
 	p->exe = procmaps_exe_path(pid);
+	if (!t->cfg.no_arm)
+		journal_open(&p->journal, pid);
 	n = proc_scan_modules(t, p);
 	if (n)
 		tracer_notice(t, "pid %d: cannot read its memory map: %s", pid, strerror(-n));

@@ -57,6 +57,7 @@ void tracer_free(struct tracer *t)
 		struct tproc *p = v;
 
 		proc_forget_image(t, p);
+		journal_close(&p->journal, false);
 		mem_close(&p->mem);
 		free(p->exe);
 		free(p);

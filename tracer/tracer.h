@@ -53,6 +53,7 @@ struct tracer_config {
 	unsigned tick_ms;           /* hooks->tick period; 0 = no ticks */
 	size_t str_max;             /* bytes of a string argument shown; 0 = default */
 	bool no_string_cache;       /* read CPython's code names on every hit */
+	bool no_arm;                /* attach without arming anything (cleanup) */
 	bool child_redirect;        /* give a launched command child_fd[0..2] as its
 	                               stdin, stdout and stderr (-1: keep ptap's) */
 	int child_fd[3];
@@ -126,6 +127,24 @@ struct tracer_proc_info {
 typedef void (*tracer_probe_fn)(void *ctx, const struct probe_info *pi, uint64_t site,
 				uint64_t semaphore, bool breakpoint);
 int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn, void *ctx);
+
+/*
+ * ptap cleanup: after tracer_attach() with cfg.no_arm, find what a ptap
+ * that died without detaching left in pid (from its journal, else by
+ * comparing every site ptap could have used with the mapped file) and take
+ * it over, so that tracer_run() (stopped at once) undoes it in the clean
+ * detach.  0 and the report, or -errno.
+ */
+struct cleanup_report {
+	unsigned sites;             /* int3s found over probe sites */
+	unsigned hooks;             /* int3s found over the loader's or CPython's hooks */
+	unsigned semaphores;        /* semaphore counts to lower */
+	bool from_journal;          /* counts from ptap's journal, not inferred */
+	char *journal;              /* its path (to remove when all went well) */
+};
+int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r);
+/* Let go of what was adopted without changing anything (--dry-run). */
+void tracer_cleanup_forget(struct tracer *t, pid_t pid);
 
 /* What the tracer knows of a traced process: 0, or -ESRCH if it is not
  * (or no longer) traced.  Strings stay valid until the next call into

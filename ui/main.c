@@ -13,6 +13,7 @@ const struct command commands[] = {
 	{ "top", cmd_top, "the Python functions called most, refreshed every interval" },
 	{ "flow", cmd_flow, "calls and returns of Python functions, indented by depth per thread" },
 	{ "monitor", cmd_monitor, "CPython's garbage collections, imports and audit events" },
+	{ "cleanup", cmd_cleanup, "undo what a ptap killed while attached left in a process" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,0 +1,235 @@
+/*
+ * Taking over what a dead ptap left in a process (ptap cleanup).
+ *
+ * A ptap killed with SIGKILL leaves int3s and raised semaphores behind;
+ * the kernel detaches the process, and its next hit kills it with
+ * SIGTRAP.  Cleanup attaches without arming, then adopts the leftovers
+ * into this tracer's own bookkeeping as if it had armed them: the normal
+ * clean detach then restores every byte and lowers every count, and any
+ * thread that runs into a leftover int3 meanwhile is handled like a hit.
+ *
+ * What was left comes from the dead ptap's journal (tracer/journal.h),
+ * exact.  Without one, every place ptap could have written is compared
+ * with the mapped file: a probe site, _dl_debug_state's ret and CPython's
+ * code_dealloc hook hold an int3 where the file has another byte.  Bytes
+ * found that way are exact; the semaphores are then inferred: one count
+ * for each probe found armed (and for CPython 3.11's line marker when its
+ * function__entry was), which may take back a count another tracer holds.
+ */
+#include "tracer/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "elf/addr.h"
+#include "tracer/python.h"
+
+/* The module of p whose executable segments hold the run-time addr. */
+static struct pmod *pmod_at(struct tproc *p, uint64_t addr)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nmods; i++) {
+		const struct elf_module *e = p->mods[i].tm->elf;
+		uint64_t v = addr - p->mods[i].bias;
+
+		for (j = 0; j < e->nsegs; j++)
+			if (v >= e->segs[j].vaddr && v - e->segs[j].vaddr < e->segs[j].memsz)
+				return &p->mods[i];
+	}
+	return NULL;
+}
+
+static void adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t orig, uint8_t kind,
+		       const struct arch_copy_hook *copy)
+{
+	struct site s = { 0 };
+
+	if (u64map_get(&p->sites, addr))
+		return;
+	s.addr = addr;
+	s.orig = orig;
+	s.kind = kind;
+	s.bias = pm->bias;
+	if (copy)
+		s.copy = *copy;
+	pmod_add_site(p, pm, &s);
+}
+
+static void adopt_sem(struct pmod *pm, uint64_t addr)
+{
+	pm->sems = xrealloc(pm->sems, (pm->nsems + 1) * sizeof(*pm->sems));
+	pm->sems[pm->nsems++] = addr;
+}
+
+/* The file behind module pm, as the target maps it; -errno. */
+static int pmod_file(pid_t pid, const struct pmod *pm)
+{
+	struct proc_maps maps;
+	size_t i;
+	int fd = -ENOENT;
+
+	if (procmaps_read(pid, &maps))
+		return -ESRCH;
+	for (i = 0; i < maps.n && fd == -ENOENT; i++)
+		if (maps.v[i].dev == pm->tm->elf->dev && maps.v[i].ino == pm->tm->elf->ino)
+			fd = procmaps_open(pid, &maps.v[i]);
+	procmaps_free(&maps);
+	return fd;
+}
+
+/* Read len bytes of pm's file at the link-time address v. */
+static int file_bytes(int fd, const struct pmod *pm, uint64_t v, uint8_t *buf, size_t len)
+{
+	uint64_t off;
+
+	if (addr_to_offset(pm->tm->elf->segs, pm->tm->elf->nsegs, v, 0, &off))
+		return -ERANGE;
+	return pread(fd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Compare memory and file over [v, v+len) of pm; adopt each int3 the
+ * file does not have, as a site of the given kind. */
+static unsigned adopt_range(struct tproc *p, struct pmod *pm, int fd, uint64_t v, size_t len,
+			    uint8_t kind)
+{
+	uint8_t mem[32], file[32];
+	struct arch_copy_hook copy;
+	unsigned found = 0;
+	size_t i;
+
+	len = MIN(len, sizeof(mem));
+	if (mem_read(&p->mem, v + pm->bias, mem, len) || file_bytes(fd, pm, v, file, len))
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (mem[i] != arch_trap_insn || file[i] == arch_trap_insn)
+			continue;
+		if (kind == SITE_CODEFREE &&
+		    (arch_arg0_copy_site(file, len, &copy) != (int)i))
+			continue;       /* not where ptap puts that hook */
+		adopt_site(p, pm, v + pm->bias + i, file[i], kind, kind == SITE_CODEFREE ? &copy : NULL);
+		found++;
+	}
+	return found;
+}
+
+static void infer_module(struct tracer *t, struct tproc *p, struct pmod *pm, struct cleanup_report *r)
+{
+	const struct tmodule *tm = pm->tm;
+	const struct elf_module *e = tm->elf;
+	bool entry_armed = false;
+	uint64_t fn;
+	size_t i, j;
+	int fd = pmod_file(p->pid, pm);
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < e->nprobes; i++) {
+		const struct sdt_probe *sp = &e->probes[i];
+		unsigned n;
+
+		if (sp->problem)
+			continue;
+		n = adopt_range(p, pm, fd, sp->pc, 1, SITE_PROBE);
+		r->sites += n;
+		if (n && tm->probes[i].known == KP_PY_ENTRY)
+			entry_armed = true;
+		if (n && sp->semaphore) {
+			uint64_t sem = sp->semaphore + pm->bias;
+
+			for (j = 0; j < pm->nsems && pm->sems[j] != sem; j++)
+				;
+			if (j == pm->nsems)
+				adopt_sem(pm, sem);
+		}
+	}
+	/* CPython 3.11: the line semaphore raised along with function__entry */
+	if (entry_armed && python_entry_needs_line(tm->python_version) && !tm->python_debug)
+		for (i = 0; i < e->nprobes; i++)
+			if (tm->probes[i].known == KP_PY_LINE && e->probes[i].semaphore) {
+				uint64_t sem = e->probes[i].semaphore + pm->bias;
+
+				for (j = 0; j < pm->nsems && pm->sems[j] != sem; j++)
+					;
+				if (j == pm->nsems)
+					adopt_sem(pm, sem);
+			}
+	if (e->dl_debug_state)
+		r->hooks += adopt_range(p, pm, fd, e->dl_debug_state, 16, SITE_DLHOOK);
+	/* CPython's code_dealloc, found as the string cache finds it */
+	if (tm->py_code_type && !mem_read(&p->mem, tm->py_code_type + pm->bias + 48, &fn, sizeof(fn)) &&
+	    fn > pm->bias)
+		r->hooks += adopt_range(p, pm, fd, fn - pm->bias, 32, SITE_CODEFREE);
+	close(fd);
+	(void)t;
+}
+
+int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
+{
+	struct tproc *p = u64map_get(&t->procs, (uint64_t)pid);
+	struct journal_entry *je;
+	size_t n, i;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if (!p)
+		return -ESRCH;
+	err = journal_load(pid, &je, &n, &r->journal);
+	if (!err) {
+		r->from_journal = true;
+		for (i = 0; i < n; i++) {
+			struct pmod *pm = pmod_at(p, je[i].addr);
+			uint8_t byte;
+
+			if (!pm && p->nmods)
+				pm = &p->mods[0];
+			if (!pm)
+				continue;
+			if (je[i].is_sem) {
+				adopt_sem(pm, je[i].addr);
+				r->semaphores++;
+				continue;
+			}
+			/* a journaled site that holds no int3 was never written */
+			if (mem_read(&p->mem, je[i].addr, &byte, 1) || byte != arch_trap_insn)
+				continue;
+			if (je[i].orig == arch_site_insn) {
+				adopt_site(p, pm, je[i].addr, je[i].orig, SITE_PROBE, NULL);
+				r->sites++;
+			} else {
+				/* a hook: what it needs to be stepped over comes from the file */
+				uint8_t code[32];
+				struct arch_copy_hook copy;
+				int fd = pmod_file(pid, pm);
+
+				if (fd >= 0 && !file_bytes(fd, pm, je[i].addr - pm->bias, code, sizeof(code)) &&
+				    arch_arg0_copy_site(code, sizeof(code), &copy) == 0)
+					adopt_site(p, pm, je[i].addr, je[i].orig, SITE_CODEFREE, &copy);
+				else
+					adopt_site(p, pm, je[i].addr, je[i].orig, SITE_DLHOOK, NULL);
+				if (fd >= 0)
+					close(fd);
+				r->hooks++;
+			}
+		}
+		free(je);
+		return 0;
+	}
+	for (i = 0; i < p->nmods; i++)
+		infer_module(t, p, &p->mods[i], r);
+	for (i = 0; i < p->nmods; i++)
+		r->semaphores += (unsigned)p->mods[i].nsems;
+	return 0;
+}
+
+void tracer_cleanup_forget(struct tracer *t, pid_t pid)
+{
+	struct tproc *p = u64map_get(&t->procs, (uint64_t)pid);
+
+	if (p)
+		proc_forget_image(t, p);
+}
