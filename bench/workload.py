@@ -29,7 +29,9 @@ The report, one JSON object written to FILE after the window:
   maxrss_kb     this process's peak RSS
   parent        the tracer (this process's parent: ptap, ref or bpftrace):
                 {pid, comm, cpu_ns (until the window's end), window_cpu_ns
-                (in the window), hwm_kb (peak RSS), threads}
+                (in the window), window_user_ns and window_sys_ns (the same
+                split, at the clock tick's resolution), hwm_kb (peak RSS),
+                threads}
 """
 import argparse
 import json
@@ -65,6 +67,17 @@ def task_cpu_ns(pid):
             return int(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         return -1
+
+
+def task_times_ns(pid):
+    """User and system CPU time of process pid (all threads), in ns, or (-1, -1)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = 1e9 / os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) * tick, int(fields[12]) * tick
+    except (OSError, ValueError, IndexError):
+        return -1, -1
 
 
 def proc_status(pid):
@@ -140,10 +153,12 @@ def main():
     for a in args.raise_:
         raise_semaphore(int(a, 0))
     ppid = os.getppid()
+    parent_times0 = task_times_ns(ppid)
     parent_cpu0 = task_cpu_ns(ppid)
     window, calls, function = {"fib": run_fib, "threads": run_threads,
                                "keys": run_keys}[args.mode](args)
     parent_cpu1 = task_cpu_ns(ppid)
+    parent_times1 = task_times_ns(ppid)
     cpu_ns = time.process_time_ns()
     st = proc_status(ppid)
     import resource
@@ -158,6 +173,8 @@ def main():
             "comm": st.get("Name", "?"),
             "cpu_ns": parent_cpu1,
             "window_cpu_ns": parent_cpu1 - parent_cpu0 if parent_cpu0 >= 0 else -1,
+            "window_user_ns": parent_times1[0] - parent_times0[0],
+            "window_sys_ns": parent_times1[1] - parent_times0[1],
             "hwm_kb": int(st.get("VmHWM", "0 kB").split()[0]),
             "threads": int(st.get("Threads", "0")),
         },
