@@ -236,6 +236,67 @@ static char *diagnose_eperm(pid_t pid)
 	return xasprintf("not permitted to trace pid %d (%s)", pid, strerror(EPERM));
 }
 
+/* Whether thread tid of pid is exiting or gone (zombie or dead). */
+static bool thread_exiting(pid_t pid, pid_t tid)
+{
+	char path[64], line[64];
+	bool dying = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "State:", 6)) {
+			dying = strchr(line, 'Z') || strchr(line, 'X');
+			break;
+		}
+	fclose(f);
+	return dying;
+}
+
+/*
+ * Let go of the threads of p seized before attaching failed.  They run
+ * (PTRACE_SEIZE does not stop them) and nothing is armed yet: each is
+ * interrupted, its stop collected, and detached; a thread it started
+ * meanwhile (auto-attached) is collected and detached too.
+ */
+static void attach_undo(struct tracer *t, struct tproc *p)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+	int status;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+		unsigned long msg = 0;
+		pid_t r;
+
+		if (th->proc != p)
+			continue;
+		if (!thread_is_new(th))
+			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
+		do
+			r = waitpid(th->tid, &status, __WALL);
+		while (r < 0 && errno == EINTR);
+		if (r == th->tid && WIFSTOPPED(status)) {
+			int ev = (unsigned)status >> 16;
+
+			if ((ev == PTRACE_EVENT_CLONE || ev == PTRACE_EVENT_FORK ||
+			     ev == PTRACE_EVENT_VFORK) &&
+			    !ptrace(PTRACE_GETEVENTMSG, th->tid, NULL, &msg) && msg &&
+			    !u64map_get(&t->threads, msg))
+				thread_add(t, (pid_t)msg, p, TT_NEW | TT_RUNNING);
+			ptrace(PTRACE_DETACH, th->tid, NULL,
+			       (void *)(long)(ev || WSTOPSIG(status) == SIGTRAP ? 0 : WSTOPSIG(status)));
+		}
+		thread_forget(t, th);
+		i = 0;
+	}
+}
+
 /* Seize every thread of p not traced yet; repeat until a pass finds no
  * new one (threads created meanwhile by seized threads are auto-attached
  * by PTRACE_O_TRACECLONE; those made by not-yet-seized ones show up in
@@ -266,6 +327,8 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 				thread_add(t, tid, p, TT_NEW | TT_RUNNING);
 				continue;
 			}
+			if (err == -EPERM && tid != p->pid && thread_exiting(p->pid, tid))
+				continue;       /* a thread on its way out cannot be seized */
 			if (err) {
 				closedir(dir);
 				return err;
@@ -313,16 +376,7 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 		*why = n == -EPERM ? diagnose_eperm(pid)
 			: n == -ESRCH || n == 0 ? xasprintf("pid %d exited before it could be traced", pid)
 			: xasprintf("cannot trace pid %d: %s", pid, strerror(-n));
-		/* undo the threads seized before the failure */
-		while (u64map_next(&t->threads, &i, &k, &v)) {
-			struct tthread *th = v;
-
-			if (th->proc != p)
-				continue;
-			ptrace(PTRACE_DETACH, th->tid, NULL, NULL);
-			thread_forget(t, th);
-			i = 0;
-		}
+		attach_undo(t, p);
 		proc_forget(t, p);
 		return n < 0 ? n : -ESRCH;
 	}

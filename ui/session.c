@@ -119,8 +119,72 @@ int session_finish_args(struct session *s, int argc, char **argv, const char *co
 	return 0;
 }
 
+/* Output that cannot be written (a full disk, a closed pipe) ends the
+ * session like an internal error: everything is detached and restored. */
+static void session_check_output(struct session *s)
+{
+	if (likely(!ferror(s->out)) || s->out_errno)
+		return;
+	s->out_errno = errno ? errno : EIO;
+	tracer_request_stop(s->tracer);
+}
+
+static void wrap_event(void *ctx, const struct event *ev)
+{
+	struct session *s = ctx;
+
+	s->user_hooks.event(s->user_ctx, ev);
+	session_check_output(s);
+}
+
+static void wrap_tick(void *ctx, uint64_t now)
+{
+	struct session *s = ctx;
+
+	if (s->user_hooks.tick)
+		s->user_hooks.tick(s->user_ctx, now);
+	session_check_output(s);
+}
+
+static void wrap_start(void *ctx, pid_t pid, pid_t parent)
+{
+	struct session *s = ctx;
+
+	s->user_hooks.process_start(s->user_ctx, pid, parent);
+}
+
+static void wrap_exec(void *ctx, pid_t pid, const char *exe)
+{
+	struct session *s = ctx;
+
+	s->user_hooks.process_exec(s->user_ctx, pid, exe);
+}
+
+static void wrap_ready(void *ctx, pid_t pid)
+{
+	struct session *s = ctx;
+
+	s->user_hooks.process_ready(s->user_ctx, pid);
+}
+
+static void wrap_exit(void *ctx, pid_t pid, int status)
+{
+	struct session *s = ctx;
+
+	s->user_hooks.process_exit(s->user_ctx, pid, status);
+}
+
+static void wrap_notice(void *ctx, const char *msg)
+{
+	struct session *s = ctx;
+
+	s->user_hooks.notice(s->user_ctx, msg);
+}
+
 int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx)
 {
+	static const struct tracer_hooks none;
+	struct tracer_hooks *w;
 	struct tracer_stats before, after;
 	const char *cwhy;
 	char *why;
@@ -139,7 +203,22 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	if (!isatty(fileno(s->out)))
 		setvbuf(s->out, NULL, _IOFBF, 1 << 16);
 	tracer_signals_install();
-	s->tracer = tracer_new(&s->cfg, hooks, ctx);
+	/* our hooks wrap the command's: the output is checked after each */
+	s->user_hooks = hooks ? *hooks : none;
+	s->user_ctx = ctx;
+	w = &s->hooks;
+	*w = (struct tracer_hooks){
+		.event = s->user_hooks.event ? wrap_event : NULL,
+		.tick = wrap_tick,
+		.process_start = s->user_hooks.process_start ? wrap_start : NULL,
+		.process_exec = s->user_hooks.process_exec ? wrap_exec : NULL,
+		.process_ready = s->user_hooks.process_ready ? wrap_ready : NULL,
+		.process_exit = s->user_hooks.process_exit ? wrap_exit : NULL,
+		.notice = s->user_hooks.notice ? wrap_notice : NULL,
+	};
+	if (!s->user_hooks.tick && !s->cfg.tick_ms)
+		s->cfg.tick_ms = 200;   /* to notice a broken output while idle */
+	s->tracer = tracer_new(&s->cfg, w, s);
 	for (i = 0; i < s->npids; i++) {
 		tracer_get_stats(s->tracer, &before);
 		err = tracer_attach(s->tracer, s->pids[i], &why);
@@ -188,7 +267,13 @@ int session_run(struct session *s)
 	size_t i;
 
 	s->stop = tracer_run(s->tracer);
-	fflush(s->out);
+	if (fflush(s->out) && !s->out_errno)
+		s->out_errno = errno ? errno : EIO;
+	if (s->out_errno) {
+		fprintf(stderr, "ptap: %s: cannot write %s: %s; stopped\n", s->name,
+			s->output ? s->output : "standard output", strerror(s->out_errno));
+		return EXIT_RUNTIME;
+	}
 	for (i = 0; i < s->sel.n; i++)
 		if (!s->sel.pats[i].matched && !s->quiet)
 			fprintf(stderr, "ptap: %s: -e '%s' matched no probe in the traced processes\n",

@@ -27,6 +27,10 @@ struct session {
 	bool json;
 	bool quiet;
 	struct tracer *tracer;
+	struct tracer_hooks hooks;   /* ours, given to the tracer */
+	struct tracer_hooks user_hooks;  /* the command's, called through ours */
+	void *user_ctx;
+	int out_errno;               /* writing the output failed: why */
 	int attached;                /* processes attached with -p */
 	pid_t launched;              /* the launched command's pid, 0 if none */
 	enum tracer_stop stop;
