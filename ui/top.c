@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,6 +437,14 @@ static void top_on_event(void *ctx, const struct event *ev)
 		top_model_count(&t->model, ev->pid, &ev->args[0], &ev->args[1], &ev->args[2]);
 }
 
+/* Whether the terminal we read keys from has hung up. */
+static bool terminal_gone(void)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 {
 	struct top *t = ctx;
@@ -458,6 +467,12 @@ static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 	}
 	if (!t->interactive)
 		return;
+	if (terminal_gone()) {
+		/* the terminal hung up without a SIGHUP reaching us (our
+		 * parent took it, or ignores it): nobody is watching */
+		tracer_request_stop(t->s.tracer);
+		return;
+	}
 	while ((c = top_view_key(0)) >= 0)
 		flags |= top_key(t, c);
 	if (flags & TOP_QUIT) {
