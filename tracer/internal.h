@@ -162,6 +162,7 @@ struct tracer {
 	int pin_cpu;                 /* CPU tracer and targets share, -1 none */
 	cpu_set_t own_cpus;          /* ptap's affinity before pinning */
 	struct tracer_stats stats;
+	uint64_t woke_ns;            /* when waitpid last returned (0: not in the loop) */
 	struct arch_regs regs;       /* the stopped thread's, at a hit */
 	struct arg_scratch scratch;  /* string bytes of the current event */
 	struct event ev;
@@ -171,6 +172,9 @@ struct tracer {
 void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching);
 void tracer_signals_default(void);
 void tracer_notice(struct tracer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* tracer/calibrate.c */
+uint64_t calibrate_stop_ns(void);
 
 /* tracer/tracee.c: thread and process bookkeeping */
 struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigned flags);

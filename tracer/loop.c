@@ -180,7 +180,8 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 	/* once per interpreter image; may add a site (s is stale after it) */
 	if (unlikely(pi->prog.cache_mask && mm->strcache.state == STRCACHE_UNTRIED))
 		python_strcache_try(t, mm, pi);
-	ev->time_ns = now_ns() - t->start_ns;
+	/* the hit happened just before waitpid woke us */
+	ev->time_ns = (t->woke_ns ? t->woke_ns : now_ns()) - t->start_ns;
 	ev->pid = p->pid;
 	ev->tid = th->tid;
 	ev->probe = pi;
@@ -199,6 +200,7 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 	p->hits++;
 	if (t->hooks->event)
 		t->hooks->event(t->ctx, ev);
+	/* ev->probe stays set until the resume: loop_handle times the hit */
 }
 
 static bool proc_has_dlhook(const struct tproc *p)
@@ -482,6 +484,11 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 		return;
 	}
 	thread_resume(t, th, how);
+	if (t->ev.probe && t->woke_ns) {
+		/* what this hit cost in ptap, from waking to resuming it */
+		t->stats.handle_ns += now_ns() - t->woke_ns;
+		t->ev.probe = NULL;
+	}
 }
 
 /* The one place a stopped thread is set going again. */
@@ -588,9 +595,11 @@ enum tracer_stop tracer_run(struct tracer *t)
 			t->reason = errno == ECHILD ? TSTOP_TARGETS_GONE : TSTOP_ERROR;
 			break;
 		}
+		t->woke_ns = now_ns();
 		loop_handle(t, tid, status, false);
 	}
 	t->stop = true;
+	t->woke_ns = 0;
 	tracer_detach_all(t);
 	ticker_set(0);
 	finish_launched(t);

@@ -39,6 +39,8 @@ struct tracer *tracer_new(const struct tracer_config *cfg, const struct tracer_h
 		if (!sched_setaffinity(0, sizeof(one), &one))
 			t->pin_cpu = cpu;
 	}
+	if (cfg->calibrate)
+		t->stats.stop_ns = calibrate_stop_ns();
 	return t;
 }
 
@@ -104,4 +106,11 @@ int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_in
 		if (mm->mods[i].tm->is_python)
 			info->python_version = mm->mods[i].tm->python_version;
 	return 0;
+}
+
+uint64_t tracer_cost_per_event(const struct tracer *t)
+{
+	if (!t->stats.hits || !t->stats.stop_ns)
+		return 0;
+	return t->stats.stop_ns + t->stats.handle_ns / t->stats.hits;
 }

@@ -54,6 +54,7 @@ struct tracer_config {
 	size_t str_max;             /* bytes of a string argument shown; 0 = default */
 	bool no_string_cache;       /* read CPython's code names on every hit */
 	bool no_arm;                /* attach without arming anything (cleanup) */
+	bool calibrate;             /* measure stats.stop_ns at start (a few ms) */
 	bool child_redirect;        /* give a launched command child_fd[0..2] as its
 	                               stdin, stdout and stderr (-1: keep ptap's) */
 	int child_fd[3];
@@ -74,6 +75,10 @@ struct tracer_stats {
 	uint64_t arg_errors;        /* arguments that could not be read */
 	uint64_t sites_armed;       /* int3s currently in place, all processes */
 	uint64_t semaphores;        /* semaphores currently raised by ptap */
+	uint64_t handle_ns;         /* ptap's time from waking at a hit to resuming it, summed */
+	uint64_t stop_ns;           /* the kernel's share of one hit: trap, stop, wake-up
+	                               and resume with no work, measured at start when
+	                               cfg.calibrate (0 otherwise) */
 	uint64_t strcache_hits;     /* string arguments answered by the cache */
 	uint64_t strcache_misses;   /* cacheable string arguments read */
 	unsigned processes;         /* currently traced */
@@ -150,6 +155,14 @@ void tracer_cleanup_forget(struct tracer *t, pid_t pid);
  * (or no longer) traced.  Strings stay valid until the next call into
  * the tracer. */
 int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_info *info);
+/*
+ * What one event costs the traced thread, in ns: the calibrated stop and
+ * resume plus ptap's mean handling time; 0 until measured.  With the event
+ * rate r (per second) a single-threaded target spends r * cost / 1e9 of
+ * its time stopped, and runs 1 / (1 - that) times slower than untraced.
+ */
+uint64_t tracer_cost_per_event(const struct tracer *t);
+
 /* Nanoseconds since tracer_new, on the events' clock. */
 uint64_t tracer_elapsed_ns(const struct tracer *t);
 

@@ -305,6 +305,10 @@ void session_summary(struct session *s)
 	if (st.strcache_hits + st.strcache_misses)
 		fprintf(stderr, "; names from the string cache %llu, read %llu",
 			(unsigned long long)st.strcache_hits, (unsigned long long)st.strcache_misses);
+	if (tracer_cost_per_event(s->tracer))
+		fprintf(stderr, "; each event cost the target about %.1f us (%.1f in ptap)",
+			tracer_cost_per_event(s->tracer) / 1e3,
+			st.hits ? (double)st.handle_ns / (double)st.hits / 1e3 : 0.0);
 	fputc('\n', stderr);
 }
 

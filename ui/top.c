@@ -379,6 +379,7 @@ static void top_draw(struct top *t)
 	scr.end_note = t->state == TOP_ENDED && t->end_note[0] ? t->end_note : NULL;
 	scr.elapsed_ns = t->state == TOP_ENDED ? t->ended_ns : now;
 	scr.arg_errors = st.arg_errors;
+	scr.cost_ns = tracer_cost_per_event(t->s.tracer);
 	scr.interval_s = t->interval_s;
 	scr.max_rows = t->max_rows;
 	scr.help = t->help;
@@ -855,6 +856,7 @@ int cmd_top(int argc, char **argv)
 	}
 	t.target = top_target_text(&t.s);
 	t.s.cfg.tick_ms = TICK_MS;
+	t.s.cfg.calibrate = true;       /* for the slowdown in the header */
 	if (t.interactive) {
 		r = top_terminal_check(&t);
 		if (!r && top_log_open(&t))

@@ -173,6 +173,7 @@ struct top_screen {
 	const char *end_note;      /* TOP_ENDED: "exit 0", "killed by SIGTERM" */
 	uint64_t elapsed_ns;
 	uint64_t arg_errors;
+	uint64_t cost_ns;          /* measured cost of one event to the target, 0 unknown */
 	double interval_s;
 	unsigned max_rows;         /* -n; 0 = as many as fit */
 	bool help;                 /* the help page instead of the table */

@@ -2,7 +2,7 @@
  * ptap top's screen: ncurses drawing, nothing else.
  *
  *   ptap top - /usr/bin/python3.11 workload.py                running  0:00:08
- *   Python 3.11   pid 4242   events/s 10150   total 92277   errors 0   unreadable 0
+ *   Python 3.11   pid 4242   events/s 10150   slowdown 1.1x   total 92277   errors 0   unreadable 0
  *   calls in the last 1 s   sort CALLS, most first   rows 18 of 19
  *       PID FILENAME                            LINE FUNCTION            CALLS     %
  *      4242 .../python/workload/textparse.py       9 next_token           2510  24.7
@@ -470,6 +470,19 @@ static void draw_figures(const struct top_screen *scr)
 	else
 		snprintf(buf, sizeof(buf), "-");
 	lc_pair(&lc, "events/s", buf, R_VALUE);
+	/* the share of its time a target spends stopped at hits, from the
+	 * measured cost of one: it runs 1 / (1 - share) times slower */
+	if (ivl > 0 && scr->cost_ns) {
+		double share = s->events_last / ivl * (double)scr->cost_ns / 1e9;
+
+		if (share < 0.99)
+			snprintf(buf, sizeof(buf), "%.1fx", 1 / (1 - share));
+		else
+			snprintf(buf, sizeof(buf), ">100x");
+	} else {
+		snprintf(buf, sizeof(buf), "-");
+	}
+	lc_pair(&lc, "slowdown", buf, R_VALUE);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->events_total);
 	lc_pair(&lc, "total", buf, R_VALUE);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)scr->arg_errors);

@@ -177,6 +177,7 @@ int cmd_trace(int argc, char **argv)
 		return r ? r : usage_getopt("trace", c, argv);
 	}
 	r = session_finish_args(&s, argc, argv, defaults);
+	s.cfg.calibrate = !ctx.list;
 	if (!r && ctx.list)
 		s.quiet = s.cfg.quiet = true;
 	if (!r)

@@ -71,8 +71,8 @@ pid=$TC_PID
 before=$(sites "$pid")
 start_top 120 40 -- -n 0 -p "$pid"
 see "^ptap top - pid $pid +running +0:00:[0-9]{2}$" "title: what is traced, running, elapsed time"
-see "^Python 3\.11 +pid $pid +events/s [0-9-]+ +total 0 +errors 0 +unreadable 0$" \
-	"header: python version, pid, events/s, total, errors, unreadable strings"
+see "^Python 3\.11 +pid $pid +events/s [0-9-]+ +slowdown ([0-9]+\.[0-9]x|>100x|-) +total 0 +errors 0 +unreadable 0$" \
+	"header: python version, pid, events/s, slowdown, total, errors, unreadable strings"
 see "^ +PID FILENAME +LINE FUNCTION +CALLS +%$" "column titles, with the share column"
 see "^q Quit +h Help +p Pause +c Cumulative +r Reset +<> Sort +R Reverse +/ Filter +\+- Interval$" \
 	"key bar"
