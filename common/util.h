@@ -30,6 +30,7 @@ void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 
 /* Grow *vec (of *cap elements of size elem) so that it holds at least need. */
 void grow_array(void **vec, size_t *cap, size_t need, size_t elem);

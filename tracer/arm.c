@@ -97,23 +97,6 @@ void tracer_modules_free(struct tracer *t)
 	t->modules = NULL;
 }
 
-static const struct map_entry *maps_find(const struct proc_maps *maps, uint64_t addr)
-{
-	size_t lo = 0, hi = maps->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (addr < maps->v[mid].start)
-			hi = mid;
-		else if (addr >= maps->v[mid].end)
-			lo = mid + 1;
-		else
-			return &maps->v[mid];
-	}
-	return NULL;
-}
-
 /* The module's load bias from an executable mapping of it, or -ENOENT. */
 static int module_bias(const struct elf_module *elf, const struct proc_maps *maps,
 		       const struct map_entry *first, uint64_t *bias)
@@ -224,7 +207,7 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 	for (i = 0; i < pm->nsems; i++)
 		if (pm->sems[i] == addr)
 			return;
-	e = maps_find(maps, addr);
+	e = procmaps_find(maps, addr);
 	if (!e || !(e->prot & PROT_WRITE) || e->shared) {
 		tracer_notice(t, "pid %d: semaphore of %s:%s at 0x%llx is not in a private writable "
 			      "mapping; not raised", p->pid, pi->provider, pi->name,
@@ -250,7 +233,7 @@ static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
 		      const struct proc_maps *maps, const struct probe_info *pi)
 {
 	uint64_t addr = pi->sdt->pc + pm->bias;
-	const struct map_entry *e = maps_find(maps, addr);
+	const struct map_entry *e = procmaps_find(maps, addr);
 	char what[160];
 	struct site *s;
 
@@ -280,7 +263,7 @@ static void arm_dlhook(struct tracer *t, struct tproc *p, struct pmod *pm, const
 	struct site *s;
 	int off;
 
-	if (!same_file(maps_find(maps, fn), pm->tm->elf) || mem_read(&p->mem, fn, code, sizeof(code)))
+	if (!same_file(procmaps_find(maps, fn), pm->tm->elf) || mem_read(&p->mem, fn, code, sizeof(code)))
 		return;
 	off = arch_return_site(code, sizeof(code));
 	if (off < 0) {

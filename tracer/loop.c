@@ -82,11 +82,8 @@ void tracer_notice(struct tracer *t, const char *fmt, ...)
 	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!msg)
-		return;
 	if (t->hooks->notice)
 		t->hooks->notice(t->ctx, msg);
 	else

@@ -319,3 +319,20 @@ char *procmaps_exe_path(pid_t pid)
 	buf[n] = '\0';
 	return xstrdup(buf);
 }
+
+const struct map_entry *procmaps_find(const struct proc_maps *maps, uint64_t addr)
+{
+	size_t lo = 0, hi = maps->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < maps->v[mid].start)
+			hi = mid;
+		else if (addr >= maps->v[mid].end)
+			lo = mid + 1;
+		else
+			return &maps->v[mid];
+	}
+	return NULL;
+}

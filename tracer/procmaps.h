@@ -45,6 +45,9 @@ int procmaps_read(pid_t pid, struct proc_maps *out);
 int procmaps_parse_buf(char *text, struct proc_maps *out, const char **bad_line);
 void procmaps_free(struct proc_maps *m);
 
+/* The mapping holding addr (maps are sorted by address), or NULL. */
+const struct map_entry *procmaps_find(const struct proc_maps *maps, uint64_t addr);
+
 /* Whether e is a mapping of a regular file (dev/ino set, path absolute). */
 bool procmaps_is_file(const struct map_entry *e);
 

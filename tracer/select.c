@@ -158,11 +158,9 @@ static void PRINTF_LIKE(3, 4) say(selection_notice_fn notice, void *ctx, const c
 	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (msg)
-		notice(ctx, msg);
+	notice(ctx, msg);
 	free(msg);
 }
 

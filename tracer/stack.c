@@ -340,23 +340,6 @@ static struct sproc *sproc_get(struct stack_unwinder *u, struct tracer *t, struc
 	return sp;
 }
 
-static const struct map_entry *maps_find(const struct proc_maps *maps, uint64_t addr)
-{
-	size_t lo = 0, hi = maps->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (addr < maps->v[mid].start)
-			hi = mid;
-		else if (addr >= maps->v[mid].end)
-			lo = mid + 1;
-		else
-			return &maps->v[mid];
-	}
-	return NULL;
-}
-
 /* The symbols of the file behind mapping e (of process pid). */
 static struct sfile *sfile_get(struct stack_unwinder *u, pid_t pid, const struct map_entry *e)
 {
@@ -391,14 +374,14 @@ static struct sfile *sfile_get(struct stack_unwinder *u, pid_t pid, const struct
 static void frame_name(struct stack_unwinder *u, struct sproc *sp, struct stack_frame *fr,
 		       uint64_t lookup, bool *reread)
 {
-	const struct map_entry *e = sp->loaded ? maps_find(&sp->maps, lookup) : NULL;
+	const struct map_entry *e = sp->loaded ? procmaps_find(&sp->maps, lookup) : NULL;
 	uint64_t off, v, delta = fr->pc - lookup;
 	struct sfile *f;
 
 	if (!e && *reread) {
 		*reread = false;
 		if (!sproc_reload(sp))
-			e = maps_find(&sp->maps, lookup);
+			e = procmaps_find(&sp->maps, lookup);
 	}
 	fr->function = NULL;
 	fr->module = e ? e->path : NULL;
