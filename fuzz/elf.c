@@ -4,9 +4,11 @@
  *
  * The input is a whole file (fuzz/corpus/elf/ holds small real and
  * deliberately broken ones).  It is written to a memfd, which both
- * readers take as an already-open descriptor, so nothing is opened by
- * path: a .gnu_debuglink in the input names no file we would look for,
- * since no path is given to symtab_load.  Each module that loads is
+ * readers take as an already-open descriptor.  symtab_load is told the
+ * file lives in a directory that does not exist, with a debug directory
+ * that does not exist either: a build-id or .gnu_debuglink in the input
+ * makes it build the names of candidate debug files (a link may not hold
+ * a '/'), and every open of one fails.  Each module that loads is
  * checked the way tests/unit/test_module.c checks its hostile fixtures
  * (probes named, argument counts in range, every invalid argument and
  * every warning saying something) and then used as `ptap list` uses it:
@@ -27,6 +29,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Where the input claims to be: nowhere, so no debug file is ever found. */
+#define NOWHERE "/nonexistent-ptap-fuzz"
 
 static int input_fd = -1;
 
@@ -108,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc != -ENOEXEC && rc != -EINVAL) {
 		abort();   /* the documented errors of a file that is open */
 	}
-	if (symtab_load(NULL, input_fd, NULL, &st) == 0) {
+	if (symtab_load(NOWHERE "/input", input_fd, NOWHERE "-debug", &st) == 0) {
 		check_symbols(st);
 		symtab_free(st);
 	}
