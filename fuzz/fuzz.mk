@@ -59,11 +59,14 @@ $(FUZZ)/%: $(FUZZ)/obj/fuzz/%.o $(FUZZ_LIB)
 
 -include $(wildcard $(FUZZ)/obj/*/*.d)
 
+# Whole ELF files need more room than the other inputs.
 fuzz-run: fuzz
 	$(Q)for h in $(FUZZ_HARNESSES); do \
+		len=4096; [ $$h = elf ] && len=16384; \
 		mkdir -p $(FUZZ)/corpus/$$h $(FUZZ)/artifacts fuzz/regressions/$$h; \
 		echo "fuzz-run: $$h for $(FUZZ_SECONDS) s"; \
 		ASAN_OPTIONS=detect_leaks=1 $(FUZZ)/$$h -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=2048 -max_len=$$len \
 			-artifact_prefix=$(FUZZ)/artifacts/$$h- -print_final_stats=1 \
 			$(FUZZ)/corpus/$$h fuzz/corpus/$$h fuzz/regressions/$$h || exit 1; \
 	done
