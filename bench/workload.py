@@ -3,6 +3,7 @@
     python3.11 -E -S workload.py --report FILE [--raise ADDR]... fib N
     python3.11 -E -S workload.py --report FILE [--raise ADDR]... threads T N
     python3.11 -E -S workload.py --report FILE [--raise ADDR]... keys DIR K CALLS
+    python3.11 -E -S workload.py --report FILE [--raise ADDR]... mixed T N R KB
 
 fib N        fib(N), recursive: calls(N) = 1 + calls(N-1) + calls(N-2) calls of fib
 threads T N  T threads started together, each computing fib(N): T * calls(N)
@@ -10,6 +11,10 @@ keys DIR K CALLS
              the first K functions of the modules bench/run generated in DIR
              (m0.py, m1.py, ..., f<module>_<n> in each), in turn, until CALLS
              calls are made (CALLS a multiple of K: CALLS / K calls each)
+mixed T N R KB
+             T threads started together, each R times computing fib(N) and then
+             the SHA-256 of KB kilobytes, which runs without the GIL, so the
+             threads' hashing can use every CPU: T * R * calls(N) calls of fib
 
 Only the measured window is timed: from just before the first call of the
 workload to just after its last (time.perf_counter_ns), so the interpreter's
@@ -119,6 +124,29 @@ def run_threads(args):
     return t1 - t0, nthreads * fib_calls(n), "fib"
 
 
+def run_mixed(args):
+    import hashlib
+    nthreads, n, rounds, kb = (int(x) for x in args.params[:4])
+    data = bytes(range(256)) * (kb * 4)
+    start = threading.Barrier(nthreads + 1)
+
+    def worker():
+        start.wait()
+        for _ in range(rounds):
+            fib(n)
+            hashlib.sha256(data).digest()
+
+    threads = [threading.Thread(target=worker) for _ in range(nthreads)]
+    for t in threads:
+        t.start()
+    t0 = time.perf_counter_ns()
+    start.wait()
+    for t in threads:
+        t.join()
+    t1 = time.perf_counter_ns()
+    return t1 - t0, nthreads * rounds * fib_calls(n), "fib"
+
+
 def run_keys(args):
     directory, k, calls = args.params[0], int(args.params[1]), int(args.params[2])
     sys.path.insert(0, directory)
@@ -147,7 +175,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--report", required=True)
     p.add_argument("--raise", dest="raise_", action="append", default=[])
-    p.add_argument("mode", choices=("fib", "threads", "keys"))
+    p.add_argument("mode", choices=("fib", "threads", "keys", "mixed"))
     p.add_argument("params", nargs="*")
     args = p.parse_args()
     for a in args.raise_:
@@ -155,8 +183,8 @@ def main():
     ppid = os.getppid()
     parent_times0 = task_times_ns(ppid)
     parent_cpu0 = task_cpu_ns(ppid)
-    window, calls, function = {"fib": run_fib, "threads": run_threads,
-                               "keys": run_keys}[args.mode](args)
+    window, calls, function = {"fib": run_fib, "threads": run_threads, "keys": run_keys,
+                               "mixed": run_mixed}[args.mode](args)
     parent_cpu1 = task_cpu_ns(ppid)
     parent_times1 = task_times_ns(ppid)
     cpu_ns = time.process_time_ns()

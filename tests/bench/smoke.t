@@ -16,7 +16,7 @@ fi
 
 small() {
 	env BENCH_ROUNDS=1 BENCH_N=15 BENCH_THREADS=4 BENCH_THREAD_N=11 \
-		BENCH_KEYS=10,40 BENCH_KEY_FILES=4 BENCH_KEY_FUNCS=10 BENCH_KEY_CALLS=400 \
+		BENCH_MIXED=2,8,3,64 BENCH_KEYS=10,40 BENCH_KEY_FILES=4 BENCH_KEY_FUNCS=10 BENCH_KEY_CALLS=400 \
 		PTAP="$PTAP" BENCH_REF="$REF" "$@"
 }
 
@@ -40,7 +40,12 @@ like "$OUT" "^3\. 4 threads computing fib\(11\) at once$" "the threads table"
 threads=$(printf '%s\n' "$OUT" | sed -n '/^3\. /,/^4\. /p')
 like "$threads" "^ptap top --batch --cumulative +$num +[0-9]+ +1148 " \
 	"ptap top counted 4 x 287 calls in the threads"
-keys=$(printf '%s\n' "$OUT" | sed -n '/^4\. /,/^$/p' | awk '$1 ~ /^[0-9]+$/ {print $1}' | tr '\n' ' ')
+mixed=$(printf '%s\n' "$OUT" | sed -n '/^4\. /,/^5\. /p')
+like "$mixed" "^4\. 2 threads, each 3 times fib\(8\) then SHA-256 of 64 KB" "the mixed-threads table"
+like "$mixed" "^ptap top --batch --cumulative +$num +[0-9]+ +402 " \
+	"ptap top counted 2 x 3 x 67 calls in the mixed threads"
+like "$mixed" "^Untraced, one CPU instead of all: ${num}x the window" "what one CPU costs, untraced"
+keys=$(printf '%s\n' "$OUT" | sed -n '/^5\. /,/^$/p' | awk '$1 ~ /^[0-9]+$/ {print $1}' | tr '\n' ' ')
 is "$keys" "10 40 " "the distinct-keys table: a row for 10 and for 40 keys"
 like "$OUT" "^  peak RSS grows by -?[0-9]+ bytes per distinct key from 10 to 40 keys$" \
 	"the distinct-keys table: RSS per key"
