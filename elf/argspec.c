@@ -170,8 +170,14 @@ int argspec_parse_all(const char *args, struct argspec *out, int max)
 		if (!*p)
 			break;
 		start = p;
-		while (*p && !is_space(*p))
-			p++;
+		/* a space inside [...] belongs to the operand (aarch64 writes
+		 * -4@[sp, 96]): it must not split it, nor shift what follows */
+		for (int depth = 0; *p && (depth || !is_space(*p)); p++) {
+			if (*p == '[')
+				depth++;
+			else if (*p == ']' && depth)
+				depth--;
+		}
 		if (n < max)
 			argspec_parse(start, (size_t)(p - start), &out[n]);
 		n++;

@@ -329,7 +329,7 @@ static void resolve_site(struct elf_module *m, struct sdt_probe *p)
 			    p->semaphore);
 }
 
-static void parse_args(struct elf_file *f, struct sdt_probe *p)
+static void parse_args(struct elf_file *f, struct sdt_probe *p, uint16_t machine)
 {
 	struct argspec specs[ARGSPEC_MAX_ARGS];
 	int n;
@@ -349,6 +349,14 @@ static void parse_args(struct elf_file *f, struct sdt_probe *p)
 		struct argspec *a = &p->argv[i];
 		uint64_t v;
 
+		/* another machine's operands read as x86-64 would be nonsense:
+		 * keep the argument's slot, say what it is */
+		if (machine != arch_elf_machine) {
+			a->kind = ARGSPEC_INVALID;
+			snprintf(a->error, sizeof(a->error), "%s operand, not decoded (ptap reads x86-64)",
+				 arch_machine_name(machine));
+			continue;
+		}
 		if (a->kind != ARGSPEC_SYMBOL)
 			continue;
 		if (file_symbol(f, a->symbol, &v)) {
@@ -377,7 +385,7 @@ static void add_probe(struct loader *ld, const struct sdt_note *n)
 	p->pc = addr_prelink(n->pc, n->base, m->have_base, m->base_addr);
 	p->semaphore = addr_prelink(n->semaphore, n->base, m->have_base, m->base_addr);
 	resolve_site(m, p);
-	parse_args(ld->f, p);
+	parse_args(ld->f, p, ld->m->machine);
 }
 
 /* One note of a .note.stapsdt section. */

@@ -537,8 +537,21 @@ static void test_lengths(void)
 	is_str(s.error, "", "with no stale error");
 }
 
+/* aarch64 writes "-4@[sp, 96]": a space inside brackets is no separator */
+static void test_split_brackets(void)
+{
+	struct argspec out[ARGSPEC_MAX_ARGS];
+	int n = argspec_parse_all("-8@x4 -4@[sp, 96] 8@%rax", out, ARGSPEC_MAX_ARGS);
+
+	is_int(n, 3, "a bracketed operand with a space is one argument");
+	ok(n == 3 && out[2].kind == ARGSPEC_REG, "the argument after it keeps its number");
+	n = argspec_parse_all("-4@[sp, 96", out, ARGSPEC_MAX_ARGS);
+	is_int(n, 1, "an unclosed bracket runs to the end: one argument");
+}
+
 int main(void)
 {
+	test_split_brackets();
 	for (size_t i = 0; i < sizeof(goods) / sizeof(goods[0]); i++)
 		test_good(&goods[i]);
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
