@@ -239,8 +239,7 @@ static int ref_loop(struct ref *r, pid_t pid)
 	int status, main_status = 0, sig, event;
 	unsigned long msg;
 	pid_t tid;
-
-	uint64_t t0, t1, t2, t3 = 0;
+	uint64_t t0, t1, t2, t3 = 0;   /* --profile: the steps of a hit */
 	bool hit;
 
 	for (;;) {
