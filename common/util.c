@@ -101,16 +101,19 @@ uint64_t now_ns(void)
 void log_msg(int level, const char *module, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
 	if (level > log_level)
 		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
 	fputs("ptap: ", stderr);
 	if (module)
 		fprintf(stderr, "%s: ", module);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	fputs_safe(msg, stderr);    /* messages quote paths and names from files */
 	fputc('\n', stderr);
+	free(msg);
 }
 
 int parse_u64(const char *s, uint64_t *out)
@@ -148,4 +151,36 @@ int parse_seconds(const char *s, double *out)
 bool glob_match(const char *pattern, const char *s)
 {
 	return fnmatch(pattern, s, 0) == 0;
+}
+
+void fputs_safe(const char *s, FILE *f)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+char *xstrdup_safe(const char *s)
+{
+	size_t n = 0, i;
+	char *out, *o;
+
+	for (i = 0; s[i]; i++)
+		n += ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? 4 : 1;
+	out = o = xmalloc(n + 1);
+	for (i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else
+			*o++ = (char)c;
+	}
+	*o = '\0';
+	return out;
 }

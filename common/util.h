@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -50,6 +51,15 @@ void log_msg(int level, const char *module, const char *fmt, ...) PRINTF_LIKE(3,
 #define pr_warn(mod, ...)  log_msg(1, mod, __VA_ARGS__)
 #define pr_info(mod, ...)  log_msg(2, mod, __VA_ARGS__)
 #define pr_debug(mod, ...) log_msg(3, mod, __VA_ARGS__)
+
+/*
+ * Print text that may come from a hostile file or process (probe names,
+ * paths, messages quoting them): control bytes are written \xHH, so that
+ * nothing can drive the terminal.  Bytes >= 0x80 pass (UTF-8 names).
+ */
+void fputs_safe(const char *s, FILE *f);
+/* The same, as a malloc'd copy. */
+char *xstrdup_safe(const char *s);
 
 /* Parse a decimal or 0x-prefixed unsigned number; 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t *out);

@@ -64,6 +64,11 @@ void tracer_signals_install(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+bool tracer_signal_pending(void)
+{
+	return sig_stop_flag;
+}
+
 void tracer_signals_default(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM, SIGPIPE, SIGWINCH };
@@ -84,10 +89,13 @@ void tracer_notice(struct tracer *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (t->hooks->notice)
+	if (t->hooks->notice) {
 		t->hooks->notice(t->ctx, msg);
-	else
-		fprintf(stderr, "ptap: %s\n", msg);
+	} else {
+		fputs("ptap: ", stderr);
+		fputs_safe(msg, stderr);     /* it may quote hostile names */
+		fputc('\n', stderr);
+	}
 	free(msg);
 }
 

@@ -487,7 +487,9 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], const char **why)
 	}
 	p = proc_add(t, pid, TP_LAUNCHED);
 	th = thread_add(t, pid, p, TT_RUNNING);
-	thread_pin(t, th, NULL);
+	/* the child inherited ptap's pinned affinity: its own is the one
+	 * ptap had before pinning itself */
+	thread_pin(t, th, t->pin_cpu >= 0 ? &t->own_cpus : NULL);
 	t->launched = pid;
 	close(go[1]);
 	do

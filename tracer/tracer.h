@@ -166,6 +166,9 @@ uint64_t tracer_cost_per_event(const struct tracer *t);
 /* Nanoseconds since tracer_new, on the events' clock. */
 uint64_t tracer_elapsed_ns(const struct tracer *t);
 
+/* Whether SIGINT, SIGTERM or SIGHUP has come (safe anywhere). */
+bool tracer_signal_pending(void);
+
 /* Install ptap's handlers for SIGINT/SIGTERM/SIGHUP (stop), SIGALRM
  * (ticks) and SIGPIPE (ignored); restore the defaults in a child. */
 void tracer_signals_install(void);

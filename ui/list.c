@@ -209,7 +209,10 @@ static void human_probe(const struct sdt_probe *p, const struct list_proc *proc,
 	char desc[ARGSPEC_SYMBOL_MAX + 160];
 	int n;
 
-	n = printf("%s:%s", p->provider, p->name);
+	fputs_safe(p->provider, stdout);
+	putchar(':');
+	fputs_safe(p->name, stdout);
+	n = (int)(strlen(p->provider) + 1 + strlen(p->name));
 	printf("%*s  site 0x%" PRIx64, n < width ? width - n : 0, "", p->pc);
 	if (proc)
 		human_runtime(proc, p->pc_offset, !p->problem);
@@ -225,13 +228,17 @@ static void human_probe(const struct sdt_probe *p, const struct list_proc *proc,
 		const struct argspec *a = &p->argv[i];
 
 		argspec_describe(a, desc, sizeof(desc));
-		printf("  arg%d: %s", i + 1, desc);
+		printf("  arg%d: ", i + 1);
+		fputs_safe(desc, stdout);
 		if (a->kind == ARGSPEC_SYMBOL && p->sym_value)
 			printf(" at 0x%" PRIx64, p->sym_value[i]);
 		putchar('\n');
 	}
-	if (p->problem)
-		printf("  problem: %s\n", p->problem);
+	if (p->problem) {
+		printf("  problem: ");
+		fputs_safe(p->problem, stdout);
+		putchar('\n');
+	}
 }
 
 static void human_module(struct list_out *out, const struct elf_module *m, const char *path,
@@ -251,7 +258,8 @@ static void human_module(struct list_out *out, const struct elf_module *m, const
 	if (out->human_any)
 		putchar('\n');
 	out->human_any = true;
-	printf("%s%s: ", path, proc && proc->deleted ? " (deleted)" : "");
+	fputs_safe(path, stdout);
+	printf("%s: ", proc && proc->deleted ? " (deleted)" : "");
 	if (out->opts->nfilters)
 		printf("%zu of %zu probes match\n", nsel, m->nprobes);
 	else
@@ -626,7 +634,8 @@ static void list_file(struct list_out *out, const char *arg)
 			if (out->human_any)
 				putchar('\n');
 			out->human_any = true;
-			printf("%s: no stapsdt probes\n", path);
+			fputs_safe(path, stdout);
+			printf(": no stapsdt probes\n");
 			fflush(stdout);
 		}
 		python_hint(path);
@@ -748,9 +757,10 @@ static void list_pid(struct list_out *out, pid_t pid)
 		exe = procmaps_exe_path(pid);
 		if (out->human_any)
 			putchar('\n');
-		printf("pid %d (%s): %zu %sprobe%s in %zu of %zu modules\n", (int)pid,
-		       exe ? exe : "?", nprobes, out->opts->nfilters ? "matching " : "",
-		       nprobes == 1 ? "" : "s", with_probes, nmods);
+		printf("pid %d (", (int)pid);
+		fputs_safe(exe ? exe : "?", stdout);
+		printf("): %zu %sprobe%s in %zu of %zu modules\n", nprobes,
+		       out->opts->nfilters ? "matching " : "", nprobes == 1 ? "" : "s", with_probes, nmods);
 		free(exe);
 	}
 out:

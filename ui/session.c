@@ -5,6 +5,8 @@
 #include "ui/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -181,6 +183,46 @@ static void wrap_notice(void *ctx, const char *msg)
 	s->user_hooks.notice(s->user_ctx, msg);
 }
 
+/*
+ * The output stream.  The tracer's ticker (SIGALRM) must interrupt
+ * waitpid, so it has no SA_RESTART, and a write blocked on a slow pipe
+ * gets EINTR too: it is retried here, unless a stop signal came (then a
+ * reader that stopped reading cannot hold ptap, and its targets, forever).
+ */
+static ssize_t out_write(void *cookie, const char *buf, size_t len)
+{
+	int fd = (int)(intptr_t)cookie;
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < len) {
+		r = write(fd, buf + done, len - done);
+		if (r < 0 && errno == EINTR && !tracer_signal_pending())
+			continue;
+		if (r < 0)
+			return done ? (ssize_t)done : -1;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+static int out_close(void *cookie)
+{
+	int fd = (int)(intptr_t)cookie;
+
+	return fd > STDERR_FILENO ? close(fd) : 0;
+}
+
+static FILE *out_open(int fd)
+{
+	static const cookie_io_functions_t io = { .write = out_write, .close = out_close };
+	FILE *f = fopencookie((void *)(intptr_t)fd, "w", io);
+
+	if (f)
+		setvbuf(f, NULL, isatty(fd) ? _IOLBF : _IOFBF, 1 << 16);
+	return f;
+}
+
 int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx)
 {
 	static const struct tracer_hooks none;
@@ -193,15 +235,24 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	int err;
 
 	if (s->output) {
-		s->out = fopen(s->output, "we");
-		if (!s->out) {
+		int fd = open(s->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+
+		if (fd < 0) {
 			fprintf(stderr, "ptap: %s: %s: %s\n", s->name, s->output, strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		s->out = out_open(fd);
+		if (!s->out) {
+			close(fd);
 			s->out = stdout;
 			return EXIT_RUNTIME;
 		}
+	} else {
+		fflush(stdout);
+		s->out = out_open(STDOUT_FILENO);
+		if (!s->out)
+			s->out = stdout;
 	}
-	if (!isatty(fileno(s->out)))
-		setvbuf(s->out, NULL, _IOFBF, 1 << 16);
 	tracer_signals_install();
 	/* our hooks wrap the command's: the output is checked after each */
 	s->user_hooks = hooks ? *hooks : none;

@@ -30,8 +30,11 @@ static void trace_event_text(FILE *f, const struct event *ev)
 {
 	int i;
 
-	fprintf(f, "%.6f %d/%d %s:%s(", ev->time_ns / 1e9, ev->pid, ev->tid, ev->probe->provider,
-		ev->probe->name);
+	fprintf(f, "%.6f %d/%d ", ev->time_ns / 1e9, ev->pid, ev->tid);
+	fputs_safe(ev->probe->provider, f);
+	fputc(':', f);
+	fputs_safe(ev->probe->name, f);
+	fputc('(', f);
 	for (i = 0; i < ev->nargs; i++) {
 		if (i)
 			fputs(", ", f);
@@ -91,16 +94,23 @@ static void list_probe(void *ctx, const struct probe_info *pi, uint64_t site, ui
 	char desc[256];
 	int i;
 
-	fprintf(f, "  %s:%s  0x%" PRIx64 "  semaphore %s", pi->provider, pi->name, site,
-		sem ? "" : "none");
+	fputs("  ", f);
+	fputs_safe(pi->provider, f);
+	fputc(':', f);
+	fputs_safe(pi->name, f);
+	fprintf(f, "  0x%" PRIx64 "  semaphore %s", site, sem ? "" : "none");
 	if (sem)
 		fprintf(f, "0x%" PRIx64, sem);
-	fprintf(f, "  %s  %s\n", breakpoint ? "breakpoint" : "semaphore only", pi->module);
+	fprintf(f, "  %s  ", breakpoint ? "breakpoint" : "semaphore only");
+	fputs_safe(pi->module, f);
+	fputc('\n', f);
 	if (!breakpoint)
 		return;
 	for (i = 0; i < pi->prog.nargs; i++) {
 		argspec_describe(&pi->sdt->argv[i], desc, sizeof(desc));
-		fprintf(f, "    arg%d: %s%s%s\n", i + 1, desc,
+		fprintf(f, "    arg%d: ", i + 1);
+		fputs_safe(desc, f);
+		fprintf(f, "%s%s\n",
 			pi->prog.op[i].render == RENDER_DEFAULT ? "" : ", shown as ",
 			pi->prog.op[i].render == RENDER_DEFAULT ? "" : render_name(pi->prog.op[i].render));
 	}

@@ -77,8 +77,9 @@ stop_ptap
 RC=$PTAP_RC VG_LOG=$TMP/vg.attach.log clean "trace -p of a running python3.11"
 is "$(grep -c 'python:function__entry(.*, "fib", ' "$TMP/ptap.out")" 465 "  ... and it saw all 465 calls of fib(12)"
 
-# Launched.
-vg trace -- "$PY" "$ROOT/samples/python/fib.py" --n 12
+# Launched.  The target writes its expectation to a file: on ptap's stdout
+# it could land inside one of ptap's lines (they share the file).
+vg trace -- "$PY" "$ROOT/samples/python/fib.py" --n 12 --expect "$TMP/fib12.expect"
 clean "trace -- python3.11 fib.py"
 is "$RC" 0 "  ... exit 0"
 is "$(grep -c 'python:function__entry(.*, "fib", ' "$TMP/out")" 465 "  ... all 465 calls of fib(12)"
