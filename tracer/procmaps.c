@@ -18,14 +18,16 @@
  * mount namespace, chroot).  So we resolve it inside /proc/PID/root with
  * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): ".." and absolute
  * symlinks stay inside the target's root and /proc/self-style magic links
- * are refused.  The first open is O_PATH, which opens nothing (no FIFO
- * blocks, no device driver runs); only once fstat shows a regular file
- * with the mapped device and inode do we reopen it for reading through
- * our own /proc/self/fd.  If the path does not lead to that inode (renamed,
- * deleted, replaced, in another namespace we cannot enter), the
- * map_files/START-END link of the mapping itself is tried, which the
- * kernel allows only with CAP_SYS_ADMIN, under the same check.  Either way
- * the fd returned is the very file that is mapped, or an error.
+ * are refused (kernels without openat2 get a plain openat from that root,
+ * which the check below keeps just as safe).  The first open is O_PATH,
+ * which opens nothing (no FIFO blocks, no device driver runs); only once
+ * fstat shows a regular file with the mapped device and inode do we
+ * reopen it for reading through our own /proc/self/fd.  If the path does
+ * not lead to that inode (renamed, deleted, replaced, in another namespace
+ * we cannot enter), the map_files/START-END link of the mapping itself is
+ * tried, which the kernel allows only with CAP_SYS_ADMIN, under the same
+ * check.  Either way the fd returned is the very file that is mapped, or
+ * an error.
  */
 #define _GNU_SOURCE
 #include "procmaps.h"
@@ -231,11 +233,28 @@ static int reopen_if_mapped(int fd, const struct map_entry *e)
 	return rfd;
 }
 
+/*
+ * openat2 is Linux 5.6; older kernels say ENOSYS and some seccomp
+ * profiles EPERM.  Then the path is walked by openat from the target's
+ * root: a ".." or an absolute symlink may lead out of it, but the device
+ * and inode check still accepts only the mapped file itself.
+ */
 static int open_resolved(int dirfd, const char *path, struct open_how *how,
 			 const struct map_entry *e)
 {
-	int fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+	static int no_openat2;
+	int fd = -1;
 
+	if (!no_openat2) {
+		fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+		if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+			no_openat2 = 1;
+	}
+	if (no_openat2) {
+		while (*path == '/')
+			path++;
+		fd = openat(dirfd, *path ? path : ".", (int)how->flags);
+	}
 	if (fd < 0)
 		return -errno;
 	return reopen_if_mapped(fd, e);

@@ -2,7 +2,7 @@
  * ptap top's screen: ncurses drawing, nothing else.
  *
  *   ptap top - /usr/bin/python3.11 workload.py                running  0:00:08
- *   Python 3.11   pid 4242   events/s 10150   slowdown 1.1x   total 92277   errors 0   unreadable 0
+ *   Python 3.11  pid 4242  events/s 10150  slowdown 1.1x  total 92277  errors 0
  *   calls in the last 1 s   sort CALLS, most first   rows 18 of 19
  *       PID FILENAME                            LINE FUNCTION            CALLS     %
  *      4242 .../python/workload/textparse.py       9 next_token           2510  24.7
@@ -12,7 +12,8 @@
  *
  * Lines: title (target, state, clock), figures, what the counts are, the
  * column titles, the rows, a status line, the key bar (long labels when
- * they fit, short ones otherwise).
+ * they fit, short ones otherwise).  The figures line above is 80 columns
+ * wide: it closed up and left out "unreadable 0" to fit.
  *
  * Every draw erases the virtual screen and paints it whole from the
  * snapshot and the state top.c hands over; one doupdate() then sends only
@@ -366,15 +367,6 @@ static void lc_put(struct line_cursor *lc, const char *text, int role)
 	lc->x += MIN(len, room);
 }
 
-static void lc_pair(struct line_cursor *lc, const char *label, const char *value, int role)
-{
-	if (lc->x)
-		lc_put(lc, "   ", R_NORMAL);
-	lc_put(lc, label, R_LABEL);
-	lc_put(lc, " ", R_NORMAL);
-	lc_put(lc, value, role);
-}
-
 static void format_clock(char *buf, size_t size, uint64_t ns)
 {
 	unsigned long s = (unsigned long)(ns / 1000000000u);
@@ -428,104 +420,179 @@ static void draw_title(const struct top_screen *scr)
 	}
 }
 
+/*
+ * The figures and mode lines: label and value pairs (either may be empty)
+ * that must fit whole.  When a line is too wide the pairs close up (two
+ * blanks instead of three), then the least telling ones go: on the
+ * figures line a zero count of errors first, then the total, then the
+ * slowdown; on the mode line the sort order, then the row count.
+ */
+struct figure {
+	const char *label;
+	char value[160];
+	int role;
+	int keep;       /* the higher, the later it is dropped */
+};
+
+static int figures_width(const struct figure *f, size_t n, int sep)
+{
+	int w = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].label)
+			w += (w ? sep : 0) + (int)strlen(f[i].label) +
+			     (*f[i].label && *f[i].value) + (int)strlen(f[i].value);
+	return w;
+}
+
+static void draw_figure_line(int y, struct figure *f, size_t n)
+{
+	struct line_cursor lc = { y, 0 };
+	int sep = 3;
+	size_t i;
+
+	if (figures_width(f, n, sep) > COLS)
+		sep = 2;
+	while (figures_width(f, n, sep) > COLS) {
+		size_t drop = n;
+
+		/* the rightmost of the least kept */
+		for (i = 0; i < n; i++)
+			if (f[i].label && f[i].keep < 9 && (drop == n || f[i].keep <= f[drop].keep))
+				drop = i;
+		if (drop == n)
+			break;
+		f[drop].label = NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if (!f[i].label)
+			continue;
+		if (lc.x)
+			lc_put(&lc, sep == 3 ? "   " : "  ", R_NORMAL);
+		lc_put(&lc, f[i].label, R_LABEL);
+		if (*f[i].label && *f[i].value)
+			lc_put(&lc, " ", R_NORMAL);
+		lc_put(&lc, f[i].value, f[i].role);
+	}
+}
+
+static struct figure *figure_add(struct figure *f, size_t *n, const char *label, int role, int keep)
+{
+	struct figure *p = &f[(*n)++];
+
+	p->label = label;
+	p->role = role;
+	p->keep = keep;
+	p->value[0] = '\0';
+	return p;
+}
+
 static void draw_figures(const struct top_screen *scr)
 {
 	const struct top_snapshot *s = scr->snap;
 	const struct top_model *m = scr->model;
-	struct line_cursor lc = { 1, 0 };
-	char buf[128], pids[96] = "";
+	struct figure f[10], *p;
+	size_t nf = 0;
+	char pids[96] = "";
 	unsigned version = 0, live = 0, ended = 0;
 	size_t i, used = 0;
 	double ivl = (s->last_end_ns - s->last_start_ns) / 1e9;
 
 	for (i = 0; i < m->nprocs; i++) {
-		const struct top_proc *p = &m->procs[i];
+		const struct top_proc *pr = &m->procs[i];
 
 		if (!version)
-			version = p->python_version;
-		if (p->ended) {
+			version = pr->python_version;
+		if (pr->ended) {
 			ended++;
 			continue;
 		}
 		live++;
 		if (used + 12 < sizeof(pids))
 			used += (size_t)snprintf(pids + used, sizeof(pids) - used, "%s%d",
-						 used ? " " : "", p->pid);
+						 used ? " " : "", pr->pid);
 		else if (used + 4 < sizeof(pids) && !strstr(pids, "..."))
 			used += (size_t)snprintf(pids + used, sizeof(pids) - used, " ...");
 	}
+	p = figure_add(f, &nf, "Python", R_VALUE, 9);
 	if (version)
-		snprintf(buf, sizeof(buf), "%u.%u", version >> 24, (version >> 16) & 0xff);
+		snprintf(p->value, sizeof(p->value), "%u.%u", version >> 24, (version >> 16) & 0xff);
 	else
-		snprintf(buf, sizeof(buf), "?");
-	lc_pair(&lc, "Python", buf, R_VALUE);
-	if (live)
-		lc_pair(&lc, live == 1 ? "pid" : "pids", pids, R_VALUE);
-	if (ended) {
-		snprintf(buf, sizeof(buf), "%u", ended);
-		lc_pair(&lc, "ended", buf, R_VALUE);
+		snprintf(p->value, sizeof(p->value), "?");
+	if (live) {
+		p = figure_add(f, &nf, live == 1 ? "pid" : "pids", R_VALUE, 9);
+		snprintf(p->value, sizeof(p->value), "%s", pids);
 	}
+	if (ended) {
+		p = figure_add(f, &nf, "ended", R_VALUE, 9);
+		snprintf(p->value, sizeof(p->value), "%u", ended);
+	}
+	p = figure_add(f, &nf, "events/s", R_VALUE, 9);
 	if (ivl > 0)
-		snprintf(buf, sizeof(buf), "%.0f", s->events_last / ivl);
+		snprintf(p->value, sizeof(p->value), "%.0f", s->events_last / ivl);
 	else
-		snprintf(buf, sizeof(buf), "-");
-	lc_pair(&lc, "events/s", buf, R_VALUE);
+		snprintf(p->value, sizeof(p->value), "-");
 	/* the share of its time a target spends stopped at hits, from the
 	 * measured cost of one: it runs 1 / (1 - share) times slower */
+	p = figure_add(f, &nf, "slowdown", R_VALUE, 3);
 	if (ivl > 0 && scr->cost_ns) {
 		double share = s->events_last / ivl * (double)scr->cost_ns / 1e9;
 
 		if (share < 0.99)
-			snprintf(buf, sizeof(buf), "%.1fx", 1 / (1 - share));
+			snprintf(p->value, sizeof(p->value), "%.1fx", 1 / (1 - share));
 		else
-			snprintf(buf, sizeof(buf), ">100x");
+			snprintf(p->value, sizeof(p->value), ">100x");
 	} else {
-		snprintf(buf, sizeof(buf), "-");
+		snprintf(p->value, sizeof(p->value), "-");
 	}
-	lc_pair(&lc, "slowdown", buf, R_VALUE);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->events_total);
-	lc_pair(&lc, "total", buf, R_VALUE);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)scr->arg_errors);
-	lc_pair(&lc, "errors", buf, scr->arg_errors ? R_WARN : R_VALUE);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->unreadable_total);
-	lc_pair(&lc, "unreadable", buf, s->unreadable_total ? R_WARN : R_VALUE);
+	p = figure_add(f, &nf, "total", R_VALUE, 2);
+	snprintf(p->value, sizeof(p->value), "%llu", (unsigned long long)s->events_total);
+	p = figure_add(f, &nf, "errors", scr->arg_errors ? R_WARN : R_VALUE, scr->arg_errors ? 9 : 1);
+	snprintf(p->value, sizeof(p->value), "%llu", (unsigned long long)scr->arg_errors);
+	p = figure_add(f, &nf, "unreadable", s->unreadable_total ? R_WARN : R_VALUE,
+		       s->unreadable_total ? 9 : 1);
+	snprintf(p->value, sizeof(p->value), "%llu", (unsigned long long)s->unreadable_total);
+	draw_figure_line(1, f, nf);
 }
 
 static void draw_mode(const struct top_screen *scr, size_t nmatched)
 {
 	const struct top_order *o = scr->order;
 	const struct top_snapshot *s = scr->snap;
-	struct line_cursor lc = { 2, 0 };
-	char buf[160], ivl[32], at[32];
+	struct figure f[4], *p;
+	size_t nf = 0;
+	char ivl[32], at[32];
 	bool most_first;
 
 	format_seconds(ivl, sizeof(ivl), scr->interval_s);
+	p = figure_add(f, &nf, "", R_LABEL, 9);
 	if (o->cumulative) {
 		format_clock(at, sizeof(at), s->reset_ns);
-		snprintf(buf, sizeof(buf), "calls since %s%s, refresh every %s",
+		snprintf(p->value, sizeof(p->value), "calls since %s%s, refresh every %s",
 			 s->reset_ns ? "reset at " : "start", s->reset_ns ? at : "", ivl);
 	} else if (!s->intervals) {
-		snprintf(buf, sizeof(buf), "first %s interval in progress", ivl);
+		snprintf(p->value, sizeof(p->value), "first %s interval in progress", ivl);
 	} else {
 		format_seconds(at, sizeof(at), (s->last_end_ns - s->last_start_ns) / 1e9);
-		snprintf(buf, sizeof(buf), "calls in the last %s", at);
+		snprintf(p->value, sizeof(p->value), "calls in the last %s", at);
 	}
-	lc_put(&lc, buf, R_LABEL);
+	p = figure_add(f, &nf, "sort", R_VALUE, 1);
 	most_first = (o->col == TOP_COL_CALLS) != o->reverse;
 	if (o->col == TOP_COL_CALLS)
-		snprintf(buf, sizeof(buf), "%s, %s first", top_col_names[o->col],
+		snprintf(p->value, sizeof(p->value), "%s, %s first", top_col_names[o->col],
 			 most_first ? "most" : "fewest");
 	else
-		snprintf(buf, sizeof(buf), "%s, %s", top_col_names[o->col],
+		snprintf(p->value, sizeof(p->value), "%s, %s", top_col_names[o->col],
 			 o->reverse ? "descending" : "ascending");
-	lc_pair(&lc, "sort", buf, R_VALUE);
 	if (o->filter && *o->filter && !scr->editing) {
-		snprintf(buf, sizeof(buf), "\"%s\"", o->filter);
-		lc_pair(&lc, "filter", buf, R_FILTER);
+		p = figure_add(f, &nf, "filter", R_FILTER, 9);
+		snprintf(p->value, sizeof(p->value), "\"%s\"", o->filter);
 	}
-	snprintf(buf, sizeof(buf), "%zu of %zu", scr->nrows < nmatched ? scr->nrows : nmatched,
-		 nmatched);
-	lc_pair(&lc, "rows", buf, R_VALUE);
+	p = figure_add(f, &nf, "rows", R_VALUE, 2);
+	snprintf(p->value, sizeof(p->value), "%zu of %zu",
+		 scr->nrows < nmatched ? scr->nrows : nmatched, nmatched);
+	draw_figure_line(2, f, nf);
 }
 
 /* ---- Table ---- */

@@ -161,6 +161,10 @@ see "^q Quit +h Help" "80x24: key bar"
 wait_for 20 eval 'on_screen "^ +PID FILENAME +LINE FUNCTION +CALLS +%$" && [ "$(wc -l <"$TMP/screen")" -eq 24 ]'
 ok $? "80x24: column titles, 24 lines"
 is "$(awk 'length($0) > 80' "$TMP/screen" | wc -l)" 0 "80x24: no line wider than 80"
+like "$(sed -n 2p "$TMP/screen")" "^Python 3\.11  pid $pid  events/s [0-9-]+  slowdown ([0-9]+\.[0-9]x|>100x|-)  total [0-9]+  errors 0$" \
+	"80x24: the figures close up and leave out the zero unreadable count, nothing cut"
+like "$(sed -n 3p "$TMP/screen")" "^calls since start, refresh every 1 s  filter \"topcounts\"  rows 8 of 8$" \
+	"80x24: the mode line closes up and leaves out the sort order, never the filter"
 r=$($TABLES screen "$TMP/screen" expect "$TMP/S.expect" --pid "$pid")
 ok $? "80x24: rows still exact ($r)"
 like "$(cat "$TMP/screen")" "^ +$pid \.\.\./[a-z/]*topcounts_a\.py +4 alpha +500" \
@@ -168,6 +172,10 @@ like "$(cat "$TMP/screen")" "^ +$pid \.\.\./[a-z/]*topcounts_a\.py +4 alpha +500
 $TM resize-window -t top -x 200 -y 50
 see "^ +$pid $deep/topcounts_a\.py +4 alpha +500 " "200x50: the whole file name"
 is "$(awk 'length($0) > 200' "$TMP/screen" | wc -l)" 0 "200x50: no line wider than 200"
+$TM resize-window -t top -x 48 -y 12
+see "^Python 3\.11  pid $pid  events/s [0-9-]+$" "48x12: figures, only those that fit whole"
+like "$(sed -n 3p "$TMP/screen")" "^calls since start, refresh every 1 s  filter \"to$" \
+	"48x12: the mode line keeps the filter, cut at the edge"
 $TM resize-window -t top -x 40 -y 10
 see "^ptap top" "40x10: still a title"
 $TM resize-window -t top -x 120 -y 40
