@@ -173,7 +173,8 @@ $TM resize-window -t top -x 200 -y 50
 see "^ +$pid $deep/topcounts_a\.py +4 alpha +500 " "200x50: the whole file name"
 is "$(awk 'length($0) > 200' "$TMP/screen" | wc -l)" 0 "200x50: no line wider than 200"
 $TM resize-window -t top -x 48 -y 12
-see "^Python 3\.11  pid $pid  events/s [0-9-]+$" "48x12: figures, only those that fit whole"
+see "^Python 3\.11  pid $pid  events/s [0-9-]+(  slowdown ([0-9]+\.[0-9]x|>100x|-))?$" \
+	"48x12: figures, only those that fit whole"
 like "$(sed -n 3p "$TMP/screen")" "^calls since start, refresh every 1 s  filter \"to$" \
 	"48x12: the mode line keeps the filter, cut at the edge"
 $TM resize-window -t top -x 40 -y 10
