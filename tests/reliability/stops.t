@@ -114,8 +114,28 @@ if [ "$ncpu" -ge 2 ]; then
 	wait "$TP"
 	is "$(cpus "$LP")" 1 "  ... and keeps it after"
 	end_loop
+	# a launched command: it inherits ptap's pinned mask, and gets back
+	# the mask ptap itself had before pinning, not that one CPU
+	R=$(make_fifo aff.ready)
+	all=$(seq -s, 0 $((ncpu - 1)))
+	taskset -c "0-$((ncpu - 1))" "$PTAP" trace -o /dev/null -- $PY -c 'import os, signal, sys
+def mask(*_):
+    open(sys.argv[2], "w").write(",".join(map(str, sorted(os.sched_getaffinity(0)))))
+    sys.exit(0)
+signal.signal(signal.SIGINT, mask)
+open(sys.argv[1], "w").write("ready %d\n" % os.getpid())
+while True:
+    signal.pause()' "$R" "$TMP/aff.mask" 2>"$TMP/aff.err" &
+	TP=$!
+	read -r _ apid < <(wait_ready "$R")
+	pinned=$(cpus "$apid")
+	ok "$([[ "$pinned" =~ ^[0-9]+$ ]]; echo $?)" "launched: pinned to one CPU while traced ($pinned)"
+	kill -INT "$TP"
+	wait "$TP"
+	is "$?" 0 "launched, Ctrl-C passed on: the command and ptap end with 0"
+	is "$(cat "$TMP/aff.mask" 2>/dev/null)" "$all" "  ... and the command had every CPU again ($all)"
 else
-	for i in 1 2 3 4 5; do skip "one CPU: nothing to pin"; done
+	for i in 1 2 3 4 5 6 7 8; do skip "one CPU: nothing to pin"; done
 fi
 
 # SIGSTOP/SIGCONT: the process stops and continues, and its real parent
