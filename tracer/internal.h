@@ -141,6 +141,19 @@ static inline struct tproc *proc_mm(struct tproc *p)
 	return p->mm_owner ? p->mm_owner : p;
 }
 
+/*
+ * The memory of a process is read and written through one of its own
+ * threads that is alive: a zombie leader has no memory any more, and a
+ * vfork child's tid would lead to its new image once it executes.  A hit
+ * hands the memory to its thread (surely alive: it is stopped there);
+ * thread_forget hands it on when that thread goes.
+ */
+static inline void proc_mem_via(struct tthread *th)
+{
+	if (!th->proc->mm_owner)
+		th->proc->mem.pid = th->tid;
+}
+
 struct tracer {
 	struct tracer_config cfg;
 	const struct tracer_hooks *hooks;

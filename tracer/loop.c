@@ -182,6 +182,7 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 		return;         /* a vfork child we do not follow: silent */
 	if (unlikely(pi->prog.need_vec) && arch_regs_fetch(th->tid, &t->regs, true))
 		return;
+	proc_mem_via(th);
 	/* once per interpreter image; may add a site (s is stale after it) */
 	if (unlikely(pi->prog.cache_mask && mm->strcache.state == STRCACHE_UNTRIED))
 		python_strcache_try(t, mm, pi);
@@ -191,7 +192,6 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 	ev->tid = th->tid;
 	ev->probe = pi;
 	ev->nargs = pi->prog.nargs;
-	mm->mem.pid = th->tid;  /* read through the thread that is surely alive */
 	hits = mm->strcache.hits;
 	misses = mm->strcache.misses;
 	if (argeval_run(&pi->prog, &t->regs, bias, &mm->mem, &t->scratch, &mm->strcache,

@@ -424,8 +424,8 @@ int tracer_event_stack(struct tracer *t, struct stack_unwinder *u, const struct 
 	frame_name(u, sp, &frames[0], frames[0].pc, &reread);
 	n = 1;
 	memset(u->state.page_addr, 0, sizeof(u->state.page_addr));
+	proc_mem_via(th);
 	u->state.mem = &proc_mm(th->proc)->mem;
-	u->state.mem->pid = th->tid;     /* a thread surely alive and stopped */
 	u->state.regs = &t->regs;
 	u->state.upt = sp->upt;
 	current = &u->state;

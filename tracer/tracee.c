@@ -53,8 +53,28 @@ struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigne
 
 void thread_forget(struct tracer *t, struct tthread *th)
 {
+	struct tproc *p = th->proc;
+
 	u64map_del(&t->threads, (uint64_t)th->tid);
-	th->proc->nthreads--;
+	if (p->mem.pid == th->tid) {
+		/* its memory was reached through this thread: through another
+		 * of its threads from now on (not the leader, which may be a
+		 * zombie), else through the process id */
+		struct tthread *o;
+		size_t i = 0;
+		uint64_t k;
+		void *v;
+
+		p->mem.pid = p->pid;
+		while (u64map_next(&t->threads, &i, &k, &v)) {
+			o = v;
+			if (o->proc == p && o->tid != p->pid) {
+				p->mem.pid = o->tid;
+				break;
+			}
+		}
+	}
+	p->nthreads--;
 	t->stats.threads--;
 	free(th);
 }

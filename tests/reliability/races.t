@@ -181,4 +181,48 @@ is "$?" 7 "exit with 4 threads hitting probes: the process's own status 7"
 stop_ptap
 is "$PTAP_RC" 0 "  ... and ptap ends with it, status 0"
 
+# 6. the last thread to hit a probe exits, then ptap detaches: the memory
+# must be reached through a thread still alive (before, the int3 stayed and
+# the process died of SIGTRAP at its next Python call)
+cat >"$TMP/lasthit.py" <<'PY'
+import os, select, sys, threading
+def f(i):
+    return i + 1
+def work(fd):
+    os.read(fd, 1)
+    for i in range(100):
+        f(i)
+with open(sys.argv[1], "w") as r:
+    r.write("ready %d\n" % os.getpid())
+open(sys.argv[2]).readline()
+end = os.open(sys.argv[4], os.O_RDONLY | os.O_NONBLOCK)
+start = os.open(sys.argv[3], os.O_RDONLY)
+threading.Thread(target=work, args=(start,)).start()
+select.select([end], [], [])        # C only: no Python call here
+print(sum(f(i) for i in range(10)))
+PY
+R=$(make_fifo l.ready) G=$(make_fifo l.go) W=$(make_fifo l.work) E=$(make_fifo l.end)
+$PY "$TMP/lasthit.py" "$R" "$G" "$W" "$E" >"$TMP/lasthit.out" &
+P6=$!
+on_exit "kill -9 $P6"
+read -r _ p6 < <(wait_ready "$R")
+before=$(snapshot "$p6")
+start_ptap trace -e python:function__entry -o "$TMP/lasthit.events" -p "$p6"
+echo go >"$G"
+exec {w}>"$W" {e}>"$E"
+# the main thread waits in select; then the worker runs and exits
+timeout 30 bash -c "until grep -Eq 'select|poll' /proc/$p6/wchan; do read -rt 0.05 <> <(:) || true; done"
+echo x >&$w
+timeout 30 bash -c "until [ \$(ls /proc/$p6/task | wc -l) = 1 ]; do read -rt 0.05 <> <(:) || true; done"
+stop_ptap INT
+is "$PTAP_RC" 0 "last hit by a thread that is gone: ptap detaches with 0"
+like "$(tail -n 1 "$TMP/lasthit.events")" "^[0-9.]+ $p6/[0-9]+ " "  ... the last event was another thread's"
+unlike "$(tail -n 1 "$TMP/lasthit.events")" "^[0-9.]+ $p6/$p6 " "  ... not the main thread's"
+is "$(snapshot "$p6")" "$before" "  ... every site and semaphore as before"
+echo end >&$e
+exec {w}>&- {e}>&-
+wait "$P6"
+is "$?" 0 "  ... and the process goes on and ends normally"
+is "$(cat "$TMP/lasthit.out")" 55 "  ... with its result"
+
 done_testing
