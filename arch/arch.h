@@ -21,7 +21,7 @@
 #if defined(__x86_64__)
 #include <sys/user.h>
 /* A stopped thread's registers.  The vector file is fetched only when one
- * of the probe's arguments lives there (arch_regs_fetch's need_vec). */
+ * of the probe's arguments lives there (arch_regs_fetch_vec). */
 struct arch_regs {
 	struct user_regs_struct gpr;
 	struct user_fpregs_struct vec;
@@ -77,8 +77,10 @@ uint64_t arch_regs_fp(const struct arch_regs *r);
 /* Raw value of register id (shifted, not yet truncated to the spec size). */
 uint64_t arch_reg_value(const struct arch_regs *r, int id);
 
-/* Read a stopped thread's registers; the vector file only if need_vec. */
-int arch_regs_fetch(pid_t tid, struct arch_regs *r, bool need_vec);
+/* Read a stopped thread's general registers; then, when an argument
+ * needs them, its vector registers as well. */
+int arch_regs_fetch(pid_t tid, struct arch_regs *r);
+int arch_regs_fetch_vec(pid_t tid, struct arch_regs *r);
 int arch_regs_store(pid_t tid, const struct arch_regs *r);
 
 /*

@@ -493,18 +493,19 @@ uint64_t arch_reg_value(const struct arch_regs *r, int id)
 	return v >> reg->shift;
 }
 
-int arch_regs_fetch(pid_t tid, struct arch_regs *r, bool need_vec)
+int arch_regs_fetch(pid_t tid, struct arch_regs *r)
 {
 	r->have_vec = false;
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &r->gpr) == -1)
+	return ptrace(PTRACE_GETREGS, tid, NULL, &r->gpr) == -1 ? -errno : 0;
+}
+
+/* The vector file is 512 bytes and a second system call: fetched only for
+ * probes that have an argument there. */
+int arch_regs_fetch_vec(pid_t tid, struct arch_regs *r)
+{
+	if (ptrace(PTRACE_GETFPREGS, tid, NULL, &r->vec) == -1)
 		return -errno;
-	/* The vector file is 512 bytes and a second system call: fetch it
-	 * only for probes that have an argument there. */
-	if (need_vec) {
-		if (ptrace(PTRACE_GETFPREGS, tid, NULL, &r->vec) == -1)
-			return -errno;
-		r->have_vec = true;
-	}
+	r->have_vec = true;
 	return 0;
 }
 

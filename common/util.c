@@ -167,20 +167,14 @@ void fputs_safe(const char *s, FILE *f)
 
 char *xstrdup_safe(const char *s)
 {
-	size_t n = 0, i;
-	char *out, *o;
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
 
-	for (i = 0; s[i]; i++)
-		n += ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? 4 : 1;
-	out = o = xmalloc(n + 1);
-	for (i = 0; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			o += sprintf(o, "\\x%02x", c);
-		else
-			*o++ = (char)c;
-	}
-	*o = '\0';
-	return out;
+	if (!f)
+		oom(strlen(s));
+	fputs_safe(s, f);
+	if (fclose(f))
+		oom(len);
+	return buf;
 }

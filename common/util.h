@@ -58,7 +58,7 @@ void log_msg(int level, const char *module, const char *fmt, ...) PRINTF_LIKE(3,
  * nothing can drive the terminal.  Bytes >= 0x80 pass (UTF-8 names).
  */
 void fputs_safe(const char *s, FILE *f);
-/* The same, as a malloc'd copy. */
+/* The same, as a malloc'd string (for text printed many times). */
 char *xstrdup_safe(const char *s);
 
 /* Parse a decimal or 0x-prefixed unsigned number; 0 or -EINVAL/-ERANGE. */

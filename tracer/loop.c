@@ -155,7 +155,7 @@ static enum stop_kind classify(struct tracer *t, struct tthread *th, int status,
 	/* SIGTRAP right after one of our int3s is ours; anything else is the
 	 * target's own (its own int3, a kill -TRAP) and is delivered. */
 	mm = proc_mm(th->proc);
-	if (!mm->sites.count || arch_regs_fetch(th->tid, &t->regs, false))
+	if (!mm->sites.count || arch_regs_fetch(th->tid, &t->regs))
 		return SK_SIGNAL;
 	*site = u64map_get(&mm->sites, arch_regs_pc(&t->regs) - 1);
 	if (!*site)
@@ -180,7 +180,7 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 
 	if (p->flags & TP_SHARED_MM && t->cfg.no_follow)
 		return;         /* a vfork child we do not follow: silent */
-	if (unlikely(pi->prog.need_vec) && arch_regs_fetch(th->tid, &t->regs, true))
+	if (unlikely(pi->prog.need_vec) && arch_regs_fetch_vec(th->tid, &t->regs))
 		return;
 	proc_mem_via(th);
 	/* once per interpreter image; may add a site (s is stale after it) */
@@ -451,7 +451,7 @@ static bool our_trap_pending(struct tracer *t, struct tthread *th)
 {
 	struct tproc *mm = proc_mm(th->proc);
 
-	if (!mm->sites.count || arch_regs_fetch(th->tid, &t->regs, false))
+	if (!mm->sites.count || arch_regs_fetch(th->tid, &t->regs))
 		return false;
 	return u64map_get(&mm->sites, arch_regs_pc(&t->regs) - 1) && sigtrap_pending(th->tid);
 }

@@ -45,7 +45,7 @@ const char *labels_get(struct labels *l, const struct tracer *t, pid_t pid, pid_
 		if (tracer_process_info(t, pid, &info) || !info.exe)
 			info.exe = "?";
 		slash = strrchr(info.exe, '/');
-		name = xstrdup(slash ? slash + 1 : info.exe);
+		name = xstrdup_safe(slash ? slash + 1 : info.exe);     /* the target's name */
 		u64map_put(&l->exe, (uint64_t)pid, (void *)name);
 	}
 	snprintf(l->buf, sizeof(l->buf), "%.60s(%d)", name, pid);

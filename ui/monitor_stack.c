@@ -86,14 +86,22 @@ void stack_view_text(struct stack_view *sv, FILE *f, struct tracer *t, const str
 	for (i = 0; i < n; i++) {
 		const struct stack_frame *fr = &sv->frames[i];
 
+		/* symbol and file names come from the target's files */
 		fprintf(f, "    #%-2d 0x%" PRIx64 " ", i, fr->pc);
-		if (fr->function)
-			fprintf(f, "%s+0x%" PRIx64 " (%s)\n", fr->function, fr->offset,
-				fr->module ? base_name(fr->module) : "?");
-		else if (fr->module && fr->module[0] == '/')
-			fprintf(f, "?? (%s+0x%" PRIx64 ")\n", base_name(fr->module), fr->offset);
-		else
-			fprintf(f, "?? (%s)\n", fr->module ? fr->module : "?");
+		if (fr->function) {
+			fputs_safe(fr->function, f);
+			fprintf(f, "+0x%" PRIx64 " (", fr->offset);
+			fputs_safe(fr->module ? base_name(fr->module) : "?", f);
+			fputs(")\n", f);
+		} else if (fr->module && fr->module[0] == '/') {
+			fputs("?? (", f);
+			fputs_safe(base_name(fr->module), f);
+			fprintf(f, "+0x%" PRIx64 ")\n", fr->offset);
+		} else {
+			fputs("?? (", f);
+			fputs_safe(fr->module ? fr->module : "?", f);
+			fputs(")\n", f);
+		}
 	}
 }
 

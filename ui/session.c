@@ -15,10 +15,12 @@
 #include "ui/commands.h"
 #include "ui/format.h"
 
+const char session_probe_help[] =
+	"  -e, --probe PATTERN     PROVIDER:NAME glob, optionally with a type list,\n"
+	"                          e.g. -e 'myapp:request(str,u64)' (repeatable)\n";
+
 const char session_options_help[] =
 	"  -p, --pid PID[,PID...]  attach to running processes (repeatable)\n"
-	"  -e, --probe PATTERN     PROVIDER:NAME glob, optionally with a type list,\n"
-	"                          e.g. -e 'myapp:request(str,u64)' (repeatable)\n"
 	"  -o, --output FILE       write to FILE instead of standard output\n"
 	"  -s, --string-size N     show at most N bytes of a string argument (512)\n"
 	"      --duration SECONDS  stop after this long\n"

@@ -58,7 +58,9 @@ enum {
 	{ "no-string-cache", no_argument, NULL, SESSION_OPT_NO_STRING_CACHE }, \
 	{ "string-size", required_argument, NULL, 's' }
 
-/* The help lines for those options. */
+/* The help lines for those options: -e (only for the commands that let
+ * the user choose the probes), and all the others. */
+extern const char session_probe_help[];
 extern const char session_options_help[];
 
 void session_init(struct session *s, const char *name);

@@ -439,9 +439,9 @@ static void top_on_event(void *ctx, const struct event *ev)
 }
 
 /* Whether the terminal we read keys from has hung up. */
-static bool terminal_gone(void)
+static bool terminal_gone(const struct top *t)
 {
-	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct pollfd pfd = { .fd = fileno(t->tty_in), .events = POLLIN };
 
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
@@ -468,7 +468,7 @@ static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 	}
 	if (!t->interactive)
 		return;
-	if (terminal_gone()) {
+	if (terminal_gone(t)) {
 		/* the terminal hung up without a SIGHUP reaching us (our
 		 * parent took it, or ignores it): nobody is watching */
 		tracer_request_stop(t->s.tracer);
@@ -657,21 +657,6 @@ static void top_linger(struct top *t)
 
 /* The shared session options, without -e (top always counts
  * python:function__entry): its line and its continuation lines. */
-static void top_session_help(FILE *f)
-{
-	const char *line = session_options_help, *end;
-	bool skip = false;
-
-	for (; *line; line = end) {
-		end = strchr(line, '\n');
-		end = end ? end + 1 : line + strlen(line);
-		if (!strncmp(line, "  -", 3) || !strncmp(line, "      --", 8))
-			skip = !strncmp(line, "  -e,", 5);
-		if (!skip)
-			fwrite(line, 1, (size_t)(end - line), f);
-	}
-}
-
 static void top_usage(FILE *f)
 {
 	fprintf(f, "Usage: ptap top [OPTIONS] -p PID[,PID...]\n"
@@ -687,7 +672,7 @@ static void top_usage(FILE *f)
 		   "                          output is not a terminal)\n"
 		   "      --iterations N      batch: stop after N tables\n"
 		   "      --json              batch: one JSON object per table\n");
-	top_session_help(f);
+	fputs(session_options_help, f);
 	fprintf(f, "  -h, --help              show this help\n"
 		   "\nKeys: q quit, h help, space/p pause, c cumulative, r reset, < > s sort,\n"
 		   "R reverse, / filter (Esc clears), + - interval.  See ptap(1).\n");

@@ -427,11 +427,13 @@ static void draw_title(const struct top_screen *scr)
  * figures line a zero count of errors first, then the total, then the
  * slowdown; on the mode line the sort order, then the row count.
  */
+#define KEEP_ALWAYS 9
+
 struct figure {
 	const char *label;
 	char value[160];
 	int role;
-	int keep;       /* the higher, the later it is dropped */
+	int keep;       /* the higher, the later it is dropped; KEEP_ALWAYS never */
 };
 
 static int figures_width(const struct figure *f, size_t n, int sep)
@@ -459,7 +461,8 @@ static void draw_figure_line(int y, struct figure *f, size_t n)
 
 		/* the rightmost of the least kept */
 		for (i = 0; i < n; i++)
-			if (f[i].label && f[i].keep < 9 && (drop == n || f[i].keep <= f[drop].keep))
+			if (f[i].label && f[i].keep < KEEP_ALWAYS &&
+			    (drop == n || f[i].keep <= f[drop].keep))
 				drop = i;
 		if (drop == n)
 			break;
@@ -515,20 +518,20 @@ static void draw_figures(const struct top_screen *scr)
 		else if (used + 4 < sizeof(pids) && !strstr(pids, "..."))
 			used += (size_t)snprintf(pids + used, sizeof(pids) - used, " ...");
 	}
-	p = figure_add(f, &nf, "Python", R_VALUE, 9);
+	p = figure_add(f, &nf, "Python", R_VALUE, KEEP_ALWAYS);
 	if (version)
 		snprintf(p->value, sizeof(p->value), "%u.%u", version >> 24, (version >> 16) & 0xff);
 	else
 		snprintf(p->value, sizeof(p->value), "?");
 	if (live) {
-		p = figure_add(f, &nf, live == 1 ? "pid" : "pids", R_VALUE, 9);
+		p = figure_add(f, &nf, live == 1 ? "pid" : "pids", R_VALUE, KEEP_ALWAYS);
 		snprintf(p->value, sizeof(p->value), "%s", pids);
 	}
 	if (ended) {
-		p = figure_add(f, &nf, "ended", R_VALUE, 9);
+		p = figure_add(f, &nf, "ended", R_VALUE, KEEP_ALWAYS);
 		snprintf(p->value, sizeof(p->value), "%u", ended);
 	}
-	p = figure_add(f, &nf, "events/s", R_VALUE, 9);
+	p = figure_add(f, &nf, "events/s", R_VALUE, KEEP_ALWAYS);
 	if (ivl > 0)
 		snprintf(p->value, sizeof(p->value), "%.0f", s->events_last / ivl);
 	else
@@ -548,10 +551,11 @@ static void draw_figures(const struct top_screen *scr)
 	}
 	p = figure_add(f, &nf, "total", R_VALUE, 2);
 	snprintf(p->value, sizeof(p->value), "%llu", (unsigned long long)s->events_total);
-	p = figure_add(f, &nf, "errors", scr->arg_errors ? R_WARN : R_VALUE, scr->arg_errors ? 9 : 1);
+	p = figure_add(f, &nf, "errors", scr->arg_errors ? R_WARN : R_VALUE,
+		       scr->arg_errors ? KEEP_ALWAYS : 1);
 	snprintf(p->value, sizeof(p->value), "%llu", (unsigned long long)scr->arg_errors);
 	p = figure_add(f, &nf, "unreadable", s->unreadable_total ? R_WARN : R_VALUE,
-		       s->unreadable_total ? 9 : 1);
+		       s->unreadable_total ? KEEP_ALWAYS : 1);
 	snprintf(p->value, sizeof(p->value), "%llu", (unsigned long long)s->unreadable_total);
 	draw_figure_line(1, f, nf);
 }
@@ -566,7 +570,7 @@ static void draw_mode(const struct top_screen *scr, size_t nmatched)
 	bool most_first;
 
 	format_seconds(ivl, sizeof(ivl), scr->interval_s);
-	p = figure_add(f, &nf, "", R_LABEL, 9);
+	p = figure_add(f, &nf, "", R_LABEL, KEEP_ALWAYS);
 	if (o->cumulative) {
 		format_clock(at, sizeof(at), s->reset_ns);
 		snprintf(p->value, sizeof(p->value), "calls since %s%s, refresh every %s",
@@ -586,7 +590,7 @@ static void draw_mode(const struct top_screen *scr, size_t nmatched)
 		snprintf(p->value, sizeof(p->value), "%s, %s", top_col_names[o->col],
 			 o->reverse ? "descending" : "ascending");
 	if (o->filter && *o->filter && !scr->editing) {
-		p = figure_add(f, &nf, "filter", R_FILTER, 9);
+		p = figure_add(f, &nf, "filter", R_FILTER, KEEP_ALWAYS);
 		snprintf(p->value, sizeof(p->value), "\"%s\"", o->filter);
 	}
 	p = figure_add(f, &nf, "rows", R_VALUE, 2);

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
@@ -24,17 +25,51 @@ struct trace_ctx {
 	struct stack_view stack;    /* --stack */
 	bool list;                  /* -l: show what is armed, then stop */
 	size_t ready;               /* targets listed so far */
+	char **labels;              /* by probe id: "provider:name" as printed */
+	size_t nlabels;
 };
 
-static void trace_event_text(FILE *f, const struct event *ev)
+/*
+ * A probe's "provider:name" as the output format wants it, escaped once
+ * when the probe is first seen rather than at every event: control bytes
+ * as \xHH in text, a whole JSON string (quotes included) with --json.
+ */
+static const char *probe_label(struct trace_ctx *c, const struct probe_info *pi)
 {
+	char *raw, *label;
+	size_t len;
+	FILE *f;
+
+	if (pi->id >= c->nlabels) {
+		size_t n = MAX((size_t)pi->id + 1, 2 * c->nlabels);
+
+		c->labels = xrealloc(c->labels, n * sizeof(*c->labels));
+		memset(c->labels + c->nlabels, 0, (n - c->nlabels) * sizeof(*c->labels));
+		c->nlabels = n;
+	}
+	if (c->labels[pi->id])
+		return c->labels[pi->id];
+	raw = xasprintf("%s:%s", pi->provider, pi->name);
+	if (!c->s->json) {
+		label = xstrdup_safe(raw);
+	} else {
+		label = NULL;
+		f = open_memstream(&label, &len);
+		if (!f)
+			abort();    /* ENOMEM, as the x*alloc helpers do */
+		json_string(f, raw);
+		fclose(f);
+	}
+	free(raw);
+	return c->labels[pi->id] = label;
+}
+
+static void trace_event_text(struct trace_ctx *c, const struct event *ev)
+{
+	FILE *f = c->s->out;
 	int i;
 
-	fprintf(f, "%.6f %d/%d ", ev->time_ns / 1e9, ev->pid, ev->tid);
-	fputs_safe(ev->probe->provider, f);
-	fputc(':', f);
-	fputs_safe(ev->probe->name, f);
-	fputc('(', f);
+	fprintf(f, "%.6f %d/%d %s(", ev->time_ns / 1e9, ev->pid, ev->tid, probe_label(c, ev->probe));
 	for (i = 0; i < ev->nargs; i++) {
 		if (i)
 			fputs(", ", f);
@@ -48,11 +83,8 @@ static void trace_event_json(struct trace_ctx *c, const struct event *ev)
 	FILE *f = c->s->out;
 	int i, nerr = 0;
 
-	fprintf(f, "{\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tid\":%d,\"probe\":", ev->time_ns, ev->pid,
-		ev->tid);
-	fputc('"', f);
-	fprintf(f, "%s:%s", ev->probe->provider, ev->probe->name);
-	fputs("\",\"args\":[", f);
+	fprintf(f, "{\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tid\":%d,\"probe\":%s,\"args\":[",
+		ev->time_ns, ev->pid, ev->tid, probe_label(c, ev->probe));
 	for (i = 0; i < ev->nargs; i++) {
 		if (i)
 			fputc(',', f);
@@ -82,7 +114,7 @@ static void trace_on_event(void *ctx, const struct event *ev)
 	if (c->s->json) {
 		trace_event_json(c, ev);
 	} else {
-		trace_event_text(c->s->out, ev);
+		trace_event_text(c, ev);
 		stack_view_text(&c->stack, c->s->out, c->s->tracer, ev);
 	}
 }
@@ -125,7 +157,9 @@ static void trace_on_ready(void *ctx, pid_t pid)
 
 	if (tracer_process_info(c->s->tracer, pid, &info))
 		return;
-	fprintf(c->s->out, "pid %d (%s):\n", pid, info.exe ? info.exe : "?");
+	fprintf(c->s->out, "pid %d (", pid);
+	fputs_safe(info.exe ? info.exe : "?", c->s->out);
+	fputs("):\n", c->s->out);
 	tracer_for_each_probe(c->s->tracer, pid, list_probe, c->s->out);
 	tracer_get_stats(c->s->tracer, &st);
 	if (!info.hits && !st.sites_armed && !st.semaphores)
@@ -140,11 +174,11 @@ static void trace_usage(FILE *f)
 	fprintf(f, "Usage: ptap trace [OPTIONS] -p PID[,PID...]\n"
 		   "       ptap trace [OPTIONS] -- COMMAND [ARGS...]\n"
 		   "Print every hit of the selected probes (default: python:*, without python:line).\n"
-		   "\nOptions:\n%s"
+		   "\nOptions:\n%s%s"
 		   "  -l, --list              show what would be armed in each target, then detach\n"
 		   "                          (a launched command is ended before its main runs)\n"
 		   "      --json              one JSON object per event\n%s"
-		   "  -h, --help              show this help\n", session_options_help,
+		   "  -h, --help              show this help\n", session_probe_help, session_options_help,
 		   stack_options_help);
 }
 
@@ -201,5 +235,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	session_free(&s);
 	stack_view_free(&ctx.stack);
+	for (size_t i = 0; i < ctx.nlabels; i++)
+		free(ctx.labels[i]);
+	free(ctx.labels);
 	return r;
 }

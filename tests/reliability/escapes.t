@@ -16,5 +16,14 @@ run_status "$PTAP" trace -l -e '*' -- "$TMP/evil"
 unlike "$OUT$ERR" $'\033' "trace -l: no raw ESC"
 run_status "$PTAP" list --json "$TMP/evil"
 like "$OUT" '"provider":"evil\\u001b"' "list --json: the name as a JSON escape"
+run_status "$PTAP" trace --json -e '*' -- "$TMP/evil"
+is "$($PY3 -c 'import json, sys; print(repr(json.loads(sys.stdin.readline())["probe"]))' <<<"$OUT" 2>&1)" \
+	"'evil\\x1b:x\\x1b[2Jname'" "trace --json: the probe name is a valid JSON string, exact"
+# a program whose file name holds an ESC: flow's and monitor's labels
+cp "$PY" "$TMP/py"$'\033'"thon"
+run_status "$PTAP" flow -- "$TMP/py"$'\033'"thon" -c 'def f(): pass
+f()'
+like "$OUT" 'py\\x1bthon\([0-9]+\) +=> f in ' "flow: the program's name with its ESC written \\x1b"
+unlike "$OUT$ERR" $'\033' "flow: no raw ESC"
 
 done_testing

@@ -249,6 +249,17 @@ key q
 top_ended
 is "$TOP_RC" 0 "q ends a launched command; ptap exits 0"
 
+# standard input a pipe at its end: keys come from /dev/tty, and the pipe's
+# hang-up is not the terminal's
+$TM kill-session -t top 2>/dev/null
+rm -f "$TMP/top.rc"
+$TM new-session -d -s top -x 100 -y 30 "echo | env TERM=tmux-256color $PTAP top -- $PY -c \
+'import time; time.sleep(60)' 2>$TMP/top.err; echo \$? >$TMP/top.rc; $TM wait-for -S top-done"
+see "running +0:00:0[2-9]" "stdin an ended pipe: top keeps running"
+key q
+top_ended
+is "$TOP_RC" 0 "  ... and q, read from the terminal, ends it with 0"
+
 # NO_COLOR: attributes only (reverse titles, bold), no colour.
 start_top 100 30 NO_COLOR=1 -- -- "$PY" -c "import time; time.sleep(60)"
 see "running +0:00:" "NO_COLOR: running"
