@@ -84,13 +84,3 @@ void *u64map_del(struct u64map *m, uint64_t key)
 	}
 	return value;
 }
-
-void u64map_copy(struct u64map *dst, const struct u64map *src)
-{
-	size_t i = 0;
-	uint64_t k;
-	void *v;
-
-	while (u64map_next(src, &i, &k, &v))
-		u64map_put(dst, k, v);
-}

@@ -30,8 +30,6 @@ void u64map_free(struct u64map *m);
 void u64map_put(struct u64map *m, uint64_t key, void *value);
 /* Remove key; returns its value or NULL. */
 void *u64map_del(struct u64map *m, uint64_t key);
-/* Copy every entry of src into dst (dst initialised, usually empty). */
-void u64map_copy(struct u64map *dst, const struct u64map *src);
 
 static inline size_t u64map_hash(uint64_t k)
 {

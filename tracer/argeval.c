@@ -79,7 +79,6 @@ void argeval_compile(struct arg_prog *prog, const struct argspec *specs, const u
 						      : REG_NONE;
 			if (s->kind == ARGSPEC_SYMBOL)
 				op->imm = (int64_t)(sym_value ? sym_value[i] : 0);
-			prog->has_mem = true;
 			break;
 		case ARGSPEC_CONST:
 			break;
@@ -93,8 +92,6 @@ void argeval_compile(struct arg_prog *prog, const struct argspec *specs, const u
 			op->kind = ARGSPEC_INVALID;
 			op->error = "register cannot be read";
 		}
-		if (op->render == RENDER_STR)
-			prog->has_str = true;
 	}
 }
 

@@ -47,8 +47,6 @@ struct arg_op {
 struct arg_prog {
 	int nargs;
 	bool need_vec;          /* some operand is a vector register */
-	bool has_mem;           /* some operand is in memory */
-	bool has_str;           /* some argument is rendered as a string */
 	uint16_t cache_mask;    /* bit i: argument i is a CPython code name
 	                           that the string cache may answer */
 	struct arg_op op[ARGSPEC_MAX_ARGS];

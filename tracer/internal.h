@@ -33,19 +33,12 @@
  * TT_RUNNING   set when the loop resumes the thread (PTRACE_CONT or
  *              PTRACE_LISTEN); cleared when waitpid reports a stop.  A
  *              thread without it sits in a ptrace-stop we have not ended.
- * TT_LISTENING set when a group-stop (SIGSTOP, SIGTSTP, ...) was answered
- *              with PTRACE_LISTEN: the thread stays stopped, as it would
- *              without ptap, until SIGCONT; cleared on its next stop.
  * TT_NEW       set for an auto-attached thread or child whose first stop
  *              has not been seen yet; cleared by that stop.
- * TT_INTERRUPTED  set when we sent PTRACE_INTERRUPT (to detach) and the
- *              resulting stop is still to come; cleared by any stop.
  */
 enum {
 	TT_RUNNING = 1u << 0,
-	TT_LISTENING = 1u << 1,
-	TT_NEW = 1u << 2,
-	TT_INTERRUPTED = 1u << 3,
+	TT_NEW = 1u << 1,
 };
 
 struct tproc;

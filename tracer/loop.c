@@ -356,7 +356,7 @@ static int on_exec(struct tracer *t, struct tthread *th)
 			t->hooks->process_start(t->ctx, p->pid, 0);
 	}
 	proc_forget_image(t, p);
-	mem_reset(&p->mem);
+	mem_close(&p->mem);
 	p->mem.pid = p->pid;
 	journal_open(&p->journal, p->pid);      /* the old image's entries are void */
 	p->flags &= ~(TP_STARTED | TP_NOTICED);
@@ -468,7 +468,7 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 			u64map_put(&t->early, (uint64_t)tid, (void *)(uintptr_t)(status + 1));
 		return;
 	}
-	th->flags &= ~(TT_RUNNING | TT_INTERRUPTED | TT_LISTENING);
+	th->flags &= ~TT_RUNNING;
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		on_task_exit(t, th, status);
 		return;
@@ -504,7 +504,6 @@ int thread_resume(struct tracer *t, struct tthread *th, int how)
 	(void)t;
 	if (how == RESUME_LISTEN) {
 		r = ptrace(PTRACE_LISTEN, th->tid, NULL, NULL);
-		th->flags |= TT_LISTENING;
 	} else {
 		r = ptrace(PTRACE_CONT, th->tid, NULL, (void *)(long)(how > 0 ? how : 0));
 	}

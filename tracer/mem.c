@@ -30,11 +30,6 @@ void mem_close(struct mem *m)
 	m->fd = -1;
 }
 
-void mem_reset(struct mem *m)
-{
-	mem_close(m);
-}
-
 static int mem_open(struct mem *m)
 {
 	char path[64];

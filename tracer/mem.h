@@ -39,8 +39,7 @@ struct mem_piece {      /* one piece of a gathered read */
 };
 
 void mem_init(struct mem *m, pid_t pid);
-/* Forget the open /proc/PID/mem (after exec, it names the old image). */
-void mem_reset(struct mem *m);
+/* Close the open /proc/PID/mem (also after exec: it names the old image). */
 void mem_close(struct mem *m);
 
 /* Read exactly len bytes: 0 or -errno. */

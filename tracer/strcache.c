@@ -54,10 +54,5 @@ bool strcache_offer(struct strcache *c, uint64_t addr, const uint8_t *header, co
 
 void strcache_drop(struct strcache *c, uint64_t addr)
 {
-	void *e = u64map_del(&c->map, addr);
-
-	if (e) {
-		free(e);
-		c->dropped++;
-	}
+	free(u64map_del(&c->map, addr));
 }

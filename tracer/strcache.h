@@ -57,7 +57,7 @@ struct strcache {
 	uint32_t state_mask;    /* compact | ascii bits of the state */
 	uint16_t header;        /* sizeof(PyASCIIObject): the text follows */
 	struct u64map map;      /* text address -> struct cstr * */
-	uint64_t hits, misses, dropped;
+	uint64_t hits, misses;
 };
 
 void strcache_init(struct strcache *c);

@@ -556,8 +556,7 @@ void tracer_detach_all(struct tracer *t)
 		struct tthread *th = v;
 
 		if (thread_running(th) && !thread_is_new(th)) {
-			if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) == 0)
-				th->flags |= TT_INTERRUPTED;
+			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
 		}
 	}
 	/* 2. collect the stops, handling whatever arrives first */

@@ -51,7 +51,6 @@ struct flow_ctx {
 	struct u64map threads;      /* tid -> struct flow_thread */
 	struct labels labels;
 	uint64_t unmatched;         /* returns seen at depth 0 */
-	uint64_t shown;
 };
 
 enum { FLOW_OPT_FUNCTION = 0x1200, FLOW_OPT_MAX_DEPTH };
@@ -187,7 +186,6 @@ static void flow_on_event(void *ctx, const struct event *ev)
 	}
 	if (c->max_depth && depth >= c->max_depth)
 		return;
-	c->shown++;
 	flow_print(c, ev, entry, depth);
 }
 

@@ -488,22 +488,20 @@ static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 	top_apply(t, flags);
 }
 
-static void top_on_process_start(void *ctx, pid_t pid, pid_t parent)
+static void top_on_process_start(void *ctx, pid_t pid, pid_t parent UNUSED)
 {
 	struct top *t = ctx;
 	struct top_proc *p = top_model_proc(&t->model, pid);
 
-	p->parent = parent;
 	p->ended = false;
 }
 
-static void top_on_process_exit(void *ctx, pid_t pid, int status)
+static void top_on_process_exit(void *ctx, pid_t pid, int status UNUSED)
 {
 	struct top *t = ctx;
 	struct top_proc *p = top_model_proc(&t->model, pid);
 
 	p->ended = true;
-	p->status = status;
 }
 
 static void top_on_notice(void *ctx, const char *msg)

@@ -44,9 +44,7 @@ struct top_entry {
 /* A traced process, as the hooks reported it. */
 struct top_proc {
 	pid_t pid;
-	pid_t parent;              /* for followed children, else 0 */
 	bool ended;                /* its exit was reported */
-	int status;                /* wait status, once ended */
 	unsigned python_version;   /* 0x030b0000 for 3.11; 0 until known */
 };
 
@@ -205,7 +203,6 @@ enum {
 int top_view_check(int fd);
 int top_view_open(FILE *in);
 void top_view_close(void);
-bool top_view_active(void);
 /* Draw everything into the virtual screen and send the difference. */
 void top_view_draw(const struct top_screen *scr, const struct top_key_help *keys, size_t nkeys);
 /* The next key, waiting at most wait_ms (0: do not wait); TOP_KEY_NONE

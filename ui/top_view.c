@@ -159,11 +159,6 @@ void top_view_close(void)
 	active = false;
 }
 
-bool top_view_active(void)
-{
-	return active;
-}
-
 int top_view_key(int wait_ms)
 {
 	int c;
