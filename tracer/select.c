@@ -135,7 +135,7 @@ bool selection_wants_python(const struct selection *s)
 	return false;
 }
 
-static int pattern_match(const struct selection *s, const struct sdt_probe *p)
+int selection_match(const struct selection *s, const struct sdt_probe *p, bool globs_take_line)
 {
 	size_t i;
 
@@ -144,8 +144,9 @@ static int pattern_match(const struct selection *s, const struct sdt_probe *p)
 
 		if (!glob_match(pat->provider, p->provider) || !glob_match(pat->name, p->name))
 			continue;
-		/* a glob never pulls in python:line; only its own name does */
-		if (!pat->literal && !strcmp(p->provider, "python") && !strcmp(p->name, "line"))
+		/* to arm, a glob never pulls in python:line; only its own name does */
+		if (!globs_take_line && !pat->literal && !strcmp(p->provider, "python") &&
+		    !strcmp(p->name, "line"))
 			continue;
 		return (int)i;
 	}
@@ -191,7 +192,7 @@ void selection_apply(struct selection *s, struct tmodule *m, uint32_t *next_id,
 		pi->module = e->path;
 		pi->sdt = p;
 		pi->id = (*next_id)++;
-		pi->pattern = pattern_match(s, p);
+		pi->pattern = selection_match(s, p, false);
 		if (!strcmp(p->provider, "python"))
 			pm = python_marker(p->name);
 		pi->known = pm ? pm->known : KP_OTHER;

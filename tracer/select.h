@@ -59,6 +59,9 @@ struct selection {
 /* Parse and add one pattern: 0, or -EINVAL with *why set to a sentence. */
 int selection_add(struct selection *s, const char *text, const char **why);
 void selection_free(struct selection *s);
+/* The index of the first pattern that matches p, or -1.  A glob matches
+ * python:line only with globs_take_line (for listing, not for arming). */
+int selection_match(const struct selection *s, const struct sdt_probe *p, bool globs_take_line);
 
 /* One probe location as the tracer arms it and consumers see it. */
 struct probe_info {

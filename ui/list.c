@@ -40,6 +40,7 @@
 #include "elf/addr.h"
 #include "elf/module.h"
 #include "tracer/procmaps.h"
+#include "tracer/select.h"
 #include "ui/commands.h"
 
 #define CMD "list"
@@ -47,8 +48,7 @@
 struct list_opts {
 	bool json;
 	pid_t pid;              /* 0: list files */
-	char **filters;         /* -e patterns */
-	size_t nfilters;
+	struct selection sel;   /* -e patterns, as trace reads them */
 };
 
 /* Where the output stands, across modules. */
@@ -115,6 +115,7 @@ static int parse_options(int argc, char **argv, struct list_opts *o, int *first,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	int c;
 
 	*done = false;
@@ -129,10 +130,8 @@ static int parse_options(int argc, char **argv, struct list_opts *o, int *first,
 				return usage_error(CMD, "-p needs a process id, not '%s'", optarg);
 			break;
 		case 'e':
-			if (!optarg[0])
-				return usage_error(CMD, "-e needs a PROVIDER:NAME pattern");
-			o->filters = xrealloc(o->filters, (o->nfilters + 1) * sizeof(*o->filters));
-			o->filters[o->nfilters++] = optarg;
+			if (selection_add(&o->sel, optarg, &why))
+				return usage_error(CMD, "bad probe pattern '%s': %s", optarg, why);
 			break;
 		case 'j':
 			o->json = true;
@@ -155,16 +154,7 @@ static int parse_options(int argc, char **argv, struct list_opts *o, int *first,
 
 static bool probe_selected(const struct list_opts *o, const struct sdt_probe *p)
 {
-	char *full;
-	bool hit = false;
-
-	if (!o->nfilters)
-		return true;
-	full = xasprintf("%s:%s", p->provider, p->name);
-	for (size_t i = 0; i < o->nfilters && !hit; i++)
-		hit = glob_match(o->filters[i], strchr(o->filters[i], ':') ? full : p->name);
-	free(full);
-	return hit;
+	return !o->sel.n || selection_match(&o->sel, p, true) >= 0;
 }
 
 static size_t count_selected(const struct list_opts *o, const struct elf_module *m)
@@ -260,7 +250,7 @@ static void human_module(struct list_out *out, const struct elf_module *m, const
 	out->human_any = true;
 	fputs_safe(path, stdout);
 	printf("%s: ", proc && proc->deleted ? " (deleted)" : "");
-	if (out->opts->nfilters)
+	if (out->opts->sel.n)
 		printf("%zu of %zu probes match\n", nsel, m->nprobes);
 	else
 		printf("%zu probe%s\n", m->nprobes, m->nprobes == 1 ? "" : "s");
@@ -760,7 +750,7 @@ static void list_pid(struct list_out *out, pid_t pid)
 		printf("pid %d (", (int)pid);
 		fputs_safe(exe ? exe : "?", stdout);
 		printf("): %zu %sprobe%s in %zu of %zu modules\n", nprobes,
-		       out->opts->nfilters ? "matching " : "", nprobes == 1 ? "" : "s", with_probes, nmods);
+		       out->opts->sel.n ? "matching " : "", nprobes == 1 ? "" : "s", with_probes, nmods);
 		free(exe);
 	}
 out:
@@ -777,7 +767,7 @@ int cmd_list(int argc, char **argv)
 
 	rc = parse_options(argc, argv, &opts, &first, &done);
 	if (rc != EXIT_OK || done) {
-		free(opts.filters);
+		selection_free(&opts.sel);
 		return rc;
 	}
 	if (opts.pid)
@@ -791,6 +781,6 @@ int cmd_list(int argc, char **argv)
 		pr_warn(CMD, "writing the output: %s", strerror(errno));
 		out.status = EXIT_RUNTIME;
 	}
-	free(opts.filters);
+	selection_free(&opts.sel);
 	return out.status;
 }

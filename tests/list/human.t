@@ -73,6 +73,12 @@ is "$(printf '%s\n' "$OUT" | grep -Eo '^(python:[a-z_]+|/.*)' | tr '\n' ' ')" \
 	"$PY: 2 of 8 probes match python:gc__start python:gc__done " "-e 'python:gc__*'"
 run_status "$PTAP" list -e line -e 'nothing:*' "$PY"
 is "$(printf '%s\n' "$OUT" | grep -c '^python:')" 1 "-e NAME without provider"
+run_status "$PTAP" list -e 'python:function-*' -e 'python:*line' "$PY"
+is "$(printf '%s\n' "$OUT" | grep -Eo '^python:[a-z_]+' | tr '\n' ' ')" \
+	"python:line python:function__entry python:function__return " \
+	"-e reads patterns as trace does ('-' for '__'), and a glob lists python:line"
+run_status "$PTAP" list -e 'python:x(nosuchtype)' "$PY"
+is "$RC" 2 "-e with a bad type list: a usage error, as in trace"
 
 # A module of another machine is listed, with a note that it cannot be traced.
 if [ -x "$SAMPLES/semaphores-pie" ]; then
