@@ -59,9 +59,12 @@ static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_
 	err = elf_module_open(e->path, fd, &elf);
 	if (!err && elf->dl_debug_state && elf_module_symbol(e->path, fd, "_r_debug", &m->r_debug))
 		m->r_debug = 0;
-	if (!err && elf->nprobes && !strcmp(elf->probes[0].provider, "python")) {
+	for (i = 0; !err && i < elf->nprobes && !m->is_python; i++)
+		m->is_python = !strcmp(elf->probes[i].provider, "python");
+	if (m->is_python) {
 		uint64_t v;
 
+		m->python_version = python_version(elf, fd);
 		if (elf_module_symbol(e->path, fd, "PyCode_Type", &m->py_code_type) ||
 		    elf_module_symbol(e->path, fd, "PyUnicode_Type", &m->py_unicode_type))
 			m->py_code_type = m->py_unicode_type = 0;

@@ -7,7 +7,6 @@
 
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,23 +39,16 @@ const struct python_marker *python_marker(const char *name)
 }
 
 /* Py_Version is a const unsigned long: PY_VERSION_HEX of the build. */
-static unsigned version_from_symbol(const struct elf_module *m)
+static unsigned version_from_symbol(const struct elf_module *m, int fd)
 {
 	uint64_t value, off;
 	uint32_t hex = 0;
-	int fd;
-	ssize_t r;
 
-	if (elf_module_symbol(m->path, -1, "Py_Version", &value))
+	if (elf_module_symbol(m->path, fd, "Py_Version", &value))
 		return 0;
 	if (addr_to_offset(m->segs, m->nsegs, value, 0, &off))
 		return 0;
-	fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	r = pread(fd, &hex, sizeof(hex), (off_t)off);
-	close(fd);
-	if (r != sizeof(hex) || (hex >> 24) != 3)
+	if (pread(fd, &hex, sizeof(hex), (off_t)off) != sizeof(hex) || (hex >> 24) != 3)
 		return 0;
 	return hex & 0xffff0000u;
 }
@@ -74,9 +66,9 @@ static unsigned version_from_name(const char *path)
 	return 0;
 }
 
-unsigned python_version(const struct elf_module *m)
+unsigned python_version(const struct elf_module *m, int fd)
 {
-	unsigned v = version_from_symbol(m);
+	unsigned v = version_from_symbol(m, fd);
 
 	return v ? v : version_from_name(m->path);
 }

@@ -25,9 +25,10 @@ const struct python_marker *python_marker(const char *name);
 /*
  * The interpreter's version as 0xMMmm0000 (major, minor), read from the
  * Py_Version symbol CPython 3.11+ exports, else from a file name such as
- * python3.10 or libpython3.9.so.1.0; 0 if it cannot tell.
+ * python3.10 or libpython3.9.so.1.0; 0 if it cannot tell.  fd is the
+ * file, opened as procmaps_open opens it: never the path again.
  */
-unsigned python_version(const struct elf_module *m);
+unsigned python_version(const struct elf_module *m, int fd);
 
 /* 3.11 fires function__entry only on its tracing path: raise `line`. */
 bool python_entry_needs_line(unsigned version);

@@ -175,11 +175,6 @@ void selection_apply(struct selection *s, struct tmodule *m, uint32_t *next_id,
 	int j;
 
 	m->probes = xcalloc(e->nprobes ? e->nprobes : 1, sizeof(*m->probes));
-	for (i = 0; i < e->nprobes; i++)
-		if (!strcmp(e->probes[i].provider, "python"))
-			m->is_python = true;
-	if (m->is_python)
-		m->python_version = python_version(e);
 
 	for (i = 0; i < e->nprobes; i++) {
 		const struct sdt_probe *p = &e->probes[i];

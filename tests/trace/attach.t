@@ -79,4 +79,22 @@ wait "$BP"
 is "$?" 0 "the busy process exits 0"
 is "$(cat "$TMP/busy.out")" "ok" "its arithmetic is intact"
 
+# An interpreter whose file was replaced on disk after it started, under
+# a name that says no version: its version comes from the mapped file
+# itself (Py_Version), never from whatever the path names now.
+mkdir -p "$TMP/rp"
+cp "$PY" "$TMP/rp/interp"
+R=$(make_fifo rp.ready) G=$(make_fifo rp.go)
+"$TMP/rp/interp" "$P/fib.py" --n 12 --ready "$R" --go "$G" --expect "$TMP/rp.expect" &
+RP=$!
+on_exit "kill -9 $RP"
+wait_ready "$R" >/dev/null
+cp /bin/true "$TMP/rp/decoy"
+mv -f "$TMP/rp/decoy" "$TMP/rp/interp"
+start_ptap trace -e python:function__entry -o "$TMP/rp.out" -p "$RP"
+echo go >"$G"
+wait "$RP"
+stop_ptap
+is "$(grep -c '"fib", ' "$TMP/rp.out")" 465 "replaced interpreter: read as 3.11, all 465 calls of fib(12)"
+
 done_testing
