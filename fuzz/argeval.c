@@ -173,12 +173,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (head[2]) {
 		strcache_init(&cache);
 		cache.state = head[2] == 1 ? STRCACHE_OFF : STRCACHE_ON;
-		cache.unicode_type = words[NWORDS - 1];
-		cache.type_off = 8;
-		cache.length_off = 16;
-		cache.state_off = 32;
-		cache.state_mask = 1u << 5 | 1u << 6;
-		cache.header = 48;
+		cache.lay.unicode_type = words[NWORDS - 1];
+		cache.lay.type_off = 8;
+		cache.lay.length_off = 16;
+		cache.lay.state_off = 32;
+		cache.lay.state_mask = 1u << 5 | 1u << 6;
+		cache.lay.header = 48;
 	}
 	for (int run = 0; run < (head[2] ? 2 : 1); run++) {
 		memset(out, 0x5a, sizeof(out));

@@ -183,7 +183,7 @@ static void set_error(struct value *v, int err, uint64_t ptr)
 /* Reading one string argument, chunk by chunk. */
 struct strread {
 	uint64_t ptr;           /* address of the text */
-	size_t pre;             /* bytes read before ptr (a str header), 0 or cache->header */
+	size_t pre;             /* bytes read before ptr (a str header), 0 or cache->lay.header */
 	size_t got;             /* bytes read so far, counting pre */
 	char *buf;              /* scratch for this argument */
 };
@@ -226,7 +226,7 @@ static bool strread_start(const struct arg_prog *prog, int i, uint64_t ptr, stru
 	/* for a cacheable name, read the str header in front of it too, when
 	 * it is on the same page: the check costs no extra system call */
 	s->pre = cache && cache->state == STRCACHE_ON && (prog->cache_mask & (1u << i)) &&
-		 (ptr & 4095) >= cache->header ? cache->header : 0;
+		 (ptr & 4095) >= cache->lay.header ? cache->lay.header : 0;
 	return true;
 }
 

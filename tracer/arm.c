@@ -158,6 +158,18 @@ void pmod_add_site(struct tproc *p, struct pmod *pm, const struct site *s)
 	pmod_index_sites(p, pm);
 }
 
+bool pmod_add_sem(struct pmod *pm, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < pm->nsems; i++)
+		if (pm->sems[i] == addr)
+			return false;
+	pm->sems = xrealloc(pm->sems, (pm->nsems + 1) * sizeof(*pm->sems));
+	pm->sems[pm->nsems++] = addr;
+	return true;
+}
+
 /* Write an int3 at addr over the byte want; 0, or -errno with a notice. */
 int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what)
 {
@@ -209,7 +221,7 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 
 	for (i = 0; i < pm->nsems; i++)
 		if (pm->sems[i] == addr)
-			return;
+			return;         /* raised already */
 	e = procmaps_find(maps, addr);
 	if (!e || !(e->prot & PROT_WRITE) || e->shared) {
 		tracer_notice(t, "pid %d: semaphore of %s:%s at 0x%llx is not in a private writable "
@@ -227,8 +239,7 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 	/* journal after: a crash between the two leaves one count raised
 	 * (the probe stays enabled), never one lowered that we did not raise */
 	journal_sem(&p->journal, addr, false);
-	pm->sems = xrealloc(pm->sems, (pm->nsems + 1) * sizeof(*pm->sems));
-	pm->sems[pm->nsems++] = addr;
+	pmod_add_sem(pm, addr);
 	t->stats.semaphores++;
 }
 
@@ -405,12 +416,7 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 	/* the child's memory is a copy: the hook is there, the names too,
 	 * but an empty cache is always right */
 	child->strcache.state = parent->strcache.state;
-	child->strcache.unicode_type = parent->strcache.unicode_type;
-	child->strcache.type_off = parent->strcache.type_off;
-	child->strcache.length_off = parent->strcache.length_off;
-	child->strcache.state_off = parent->strcache.state_off;
-	child->strcache.state_mask = parent->strcache.state_mask;
-	child->strcache.header = parent->strcache.header;
+	child->strcache.lay = parent->strcache.lay;
 	journal_open(&child->journal, child->pid);
 	child->mods = xcalloc(parent->nmods ? parent->nmods : 1, sizeof(*child->mods));
 	child->cap_mods = parent->nmods ? parent->nmods : 1;

@@ -60,12 +60,6 @@ static void adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t 
 	pmod_add_site(p, pm, &s);
 }
 
-static void adopt_sem(struct pmod *pm, uint64_t addr)
-{
-	pm->sems = xrealloc(pm->sems, (pm->nsems + 1) * sizeof(*pm->sems));
-	pm->sems[pm->nsems++] = addr;
-}
-
 /* The file behind module pm, as the target maps it; -errno. */
 static int pmod_file(pid_t pid, const struct pmod *pm)
 {
@@ -123,7 +117,7 @@ static void infer_module(struct tracer *t, struct tproc *p, struct pmod *pm, str
 	const struct elf_module *e = tm->elf;
 	bool entry_armed = false;
 	uint64_t fn;
-	size_t i, j;
+	size_t i;
 	int fd = pmod_file(p->pid, pm);
 
 	if (fd < 0)
@@ -138,31 +132,18 @@ static void infer_module(struct tracer *t, struct tproc *p, struct pmod *pm, str
 		r->sites += n;
 		if (n && tm->probes[i].known == KP_PY_ENTRY)
 			entry_armed = true;
-		if (n && sp->semaphore) {
-			uint64_t sem = sp->semaphore + pm->bias;
-
-			for (j = 0; j < pm->nsems && pm->sems[j] != sem; j++)
-				;
-			if (j == pm->nsems)
-				adopt_sem(pm, sem);
-		}
+		if (n && sp->semaphore)
+			pmod_add_sem(pm, sp->semaphore + pm->bias);
 	}
 	/* CPython 3.11: the line semaphore raised along with function__entry */
 	if (entry_armed && python_entry_needs_line(tm->python_version) && !tm->python_debug)
 		for (i = 0; i < e->nprobes; i++)
-			if (tm->probes[i].known == KP_PY_LINE && e->probes[i].semaphore) {
-				uint64_t sem = e->probes[i].semaphore + pm->bias;
-
-				for (j = 0; j < pm->nsems && pm->sems[j] != sem; j++)
-					;
-				if (j == pm->nsems)
-					adopt_sem(pm, sem);
-			}
+			if (tm->probes[i].known == KP_PY_LINE && e->probes[i].semaphore)
+				pmod_add_sem(pm, e->probes[i].semaphore + pm->bias);
 	if (e->dl_debug_state)
 		r->hooks += adopt_range(p, pm, fd, e->dl_debug_state, 16, SITE_DLHOOK);
 	/* CPython's code_dealloc, found as the string cache finds it */
-	if (tm->py_code_type && !mem_read(&p->mem, tm->py_code_type + pm->bias + 48, &fn, sizeof(fn)) &&
-	    fn > pm->bias)
+	if (!python_code_dealloc(p, pm, &fn))
 		r->hooks += adopt_range(p, pm, fd, fn - pm->bias, 32, SITE_CODEFREE);
 	close(fd);
 	(void)t;
@@ -190,8 +171,7 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 			if (!pm)
 				continue;
 			if (je[i].is_sem) {
-				adopt_sem(pm, je[i].addr);
-				r->semaphores++;
+				r->semaphores += pmod_add_sem(pm, je[i].addr);
 				continue;
 			}
 			/* a journaled site that holds no int3 was never written */

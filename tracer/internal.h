@@ -194,10 +194,17 @@ int tracee_seize(pid_t tid, bool launched);
 
 /* tracer/python.c */
 void python_strcache_try(struct tracer *t, struct tproc *mm, const struct probe_info *pi);
+/* Where CPython's code_dealloc runs in module pm of mm (the string
+ * cache's hook); -errno if this interpreter's layout is not known. */
+int python_code_dealloc(struct tproc *mm, const struct pmod *pm, uint64_t *addr);
 int python_code_freed(struct tracer *t, struct tthread *th, const struct site *s, bool detaching);
 
 /* tracer/arm.c */
 void pmod_add_site(struct tproc *p, struct pmod *pm, const struct site *s);
+/* Record that pm's semaphore at addr is raised by ptap; false if it
+ * already was (a semaphore is raised once per process, however many
+ * probes share it). */
+bool pmod_add_sem(struct pmod *pm, uint64_t addr);
 int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what);
 int proc_scan_modules(struct tracer *t, struct tproc *p);
 void proc_forget_image(struct tracer *t, struct tproc *p);

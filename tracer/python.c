@@ -150,6 +150,15 @@ static int code_dealloc_address(struct tproc *mm, const struct pmod *pm,
 	return 0;
 }
 
+int python_code_dealloc(struct tproc *mm, const struct pmod *pm, uint64_t *addr)
+{
+	const struct python_layout *l = python_layout(pm->tm->python_version);
+
+	if (!l || !pm->tm->py_code_type)
+		return -ENOTSUP;
+	return code_dealloc_address(mm, pm, l, addr);
+}
+
 /*
  * At the first function marker of an interpreter image, place the hook
  * on code_dealloc and turn the cache on; if anything is not as expected,
@@ -185,12 +194,16 @@ void python_strcache_try(struct tracer *t, struct tproc *mm, const struct probe_
 	if (trap_write(t, mm, hook.addr, code[off], "code_dealloc"))
 		return;
 	pmod_add_site(mm, pm, &hook);
-	c->unicode_type = pm->tm->py_unicode_type + pm->bias;
-	c->type_off = l->str_type;
-	c->length_off = l->str_length;
-	c->state_off = l->str_state;
-	c->state_mask = l->str_compact_ascii;
-	c->header = l->str_header;
+	c->lay = (struct strcache_layout){
+		.unicode_type = pm->tm->py_unicode_type + pm->bias,
+		.type_off = l->str_type,
+		.length_off = l->str_length,
+		.state_off = l->str_state,
+		.state_mask = l->str_compact_ascii,
+		.header = l->str_header,
+		.code_filename = l->code_filename,
+		.code_name = l->code_name,
+	};
 	c->state = STRCACHE_ON;
 }
 
@@ -205,30 +218,26 @@ int python_code_freed(struct tracer *t, struct tthread *th, const struct site *s
 {
 	struct tproc *mm = proc_mm(th->proc);
 	struct strcache *c = &mm->strcache;
-	const struct python_layout *l = NULL;
+	const struct strcache_layout *l = &c->lay;
 	uint64_t code = arch_regs_arg0(&t->regs), names[2] = { 0, 0 }, types[2] = { 0, 0 };
 	struct mem_piece p[2];
-	size_t i;
 
-	for (i = 0; i < mm->nmods && !l; i++)
-		if (mm->mods[i].tm->is_python)
-			l = python_layout(mm->mods[i].tm->python_version);
-	if (!detaching && c->state == STRCACHE_ON && l) {
+	if (!detaching && c->state == STRCACHE_ON) {
 		p[0] = (struct mem_piece){ code + l->code_filename, &names[0], 8, 0 };
 		p[1] = (struct mem_piece){ code + l->code_name, &names[1], 8, 0 };
 		if (mem_read_pieces(&mm->mem, p, 2)) {
 			strcache_reset(c, STRCACHE_ON);
 		} else {
-			p[0] = (struct mem_piece){ names[0] + l->str_type, &types[0], 8, 0 };
-			p[1] = (struct mem_piece){ names[1] + l->str_type, &types[1], 8, 0 };
-			if (mem_read_pieces(&mm->mem, p, 2) || types[0] != c->unicode_type ||
-			    types[1] != c->unicode_type) {
+			p[0] = (struct mem_piece){ names[0] + l->type_off, &types[0], 8, 0 };
+			p[1] = (struct mem_piece){ names[1] + l->type_off, &types[1], 8, 0 };
+			if (mem_read_pieces(&mm->mem, p, 2) || types[0] != l->unicode_type ||
+			    types[1] != l->unicode_type) {
 				tracer_notice(t, "pid %d: CPython's code objects are not laid out as "
 					      "expected; string cache off", mm->pid);
 				strcache_reset(c, STRCACHE_OFF);
 			} else {
-				strcache_drop(c, names[0] + l->str_header);
-				strcache_drop(c, names[1] + l->str_header);
+				strcache_drop(c, names[0] + l->header);
+				strcache_drop(c, names[1] + l->header);
 			}
 		}
 	}

@@ -38,10 +38,10 @@ bool strcache_offer(struct strcache *c, uint64_t addr, const uint8_t *header, co
 
 	if (c->state != STRCACHE_ON || c->map.count >= STRCACHE_MAX_ENTRIES)
 		return false;
-	memcpy(&type, header + c->type_off, sizeof(type));
-	memcpy(&length, header + c->length_off, sizeof(length));
-	memcpy(&state, header + c->state_off, sizeof(state));
-	if (type != c->unicode_type || (state & c->state_mask) != c->state_mask || length != len)
+	memcpy(&type, header + c->lay.type_off, sizeof(type));
+	memcpy(&length, header + c->lay.length_off, sizeof(length));
+	memcpy(&state, header + c->lay.state_off, sizeof(state));
+	if (type != c->lay.unicode_type || (state & c->lay.state_mask) != c->lay.state_mask || length != len)
 		return false;
 	e = xmalloc(sizeof(*e) + len + 1);
 	e->len = (uint32_t)len;

@@ -48,14 +48,21 @@ struct cstr {
 	char text[];
 };
 
-struct strcache {
-	uint8_t state;          /* enum strcache_state */
+/* What the cache must know of the interpreter's objects (valid when ON). */
+struct strcache_layout {
 	uint64_t unicode_type;  /* run-time address of PyUnicode_Type */
 	uint16_t type_off;      /* offsetof(PyObject, ob_type) */
 	uint16_t length_off;    /* offsetof(PyASCIIObject, length) */
 	uint16_t state_off;     /* offsetof(PyASCIIObject, state) */
 	uint32_t state_mask;    /* compact | ascii bits of the state */
 	uint16_t header;        /* sizeof(PyASCIIObject): the text follows */
+	uint16_t code_filename; /* offsetof(PyCodeObject, co_filename) */
+	uint16_t code_name;     /* offsetof(PyCodeObject, co_name) */
+};
+
+struct strcache {
+	uint8_t state;          /* enum strcache_state */
+	struct strcache_layout lay;
 	struct u64map map;      /* text address -> struct cstr * */
 	uint64_t hits, misses;
 };
@@ -70,7 +77,7 @@ static inline const struct cstr *strcache_get(const struct strcache *c, uint64_t
 }
 
 /*
- * Whether header (the c->header bytes read just before the text at addr)
+ * Whether header (the c->lay.header bytes read just before the text at addr)
  * shows a compact ASCII str whose length is len; if so, remember the text.
  */
 bool strcache_offer(struct strcache *c, uint64_t addr, const uint8_t *header, const char *text,
