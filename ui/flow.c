@@ -216,8 +216,9 @@ static void flow_usage(FILE *f)
 		   "  -h, --help              show this help\n", session_options_help);
 }
 
-static int flow_option(struct flow_ctx *c, int opt, const char *arg)
+static int flow_option(void *ctx, int opt, const char *arg)
 {
+	struct flow_ctx *c = ctx;
 	uint64_t n;
 
 	switch (opt) {
@@ -231,9 +232,6 @@ static int flow_option(struct flow_ctx *c, int opt, const char *arg)
 			return usage_error("flow", "--max-depth wants a positive number, not '%s'", arg);
 		c->max_depth = (int)n;
 		return 1;
-	case 'e':
-		return usage_error("flow", "flow chooses its probes itself (python:function__entry "
-				   "and __return); for others, use ptap trace -e");
 	default:
 		return 0;
 	}
@@ -269,33 +267,22 @@ int cmd_flow(int argc, char **argv)
 	};
 	struct session s;
 	struct flow_ctx c;
-	int opt, r;
+	int r;
 
 	memset(&c, 0, sizeof(c));
 	c.s = &s;
 	u64map_init(&c.threads);
 	labels_init(&c.labels);
 	session_init(&s, "flow");
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h" SESSION_SHORT, longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			flow_usage(stdout);
-			r = EXIT_OK;
-			goto out;
-		}
-		r = flow_option(&c, opt, optarg);
-		if (!r)
-			r = session_option(&s, opt, optarg);
-		if (r == 1)
-			continue;
-		if (!r)
-			r = usage_getopt("flow", opt, argv);
+	s.fixed_probes = "flow chooses its probes itself (python:function__entry and __return); "
+			 "for others, use ptap trace -e";
+	r = session_parse(&s, argc, argv, "+:h" SESSION_SHORT, longopts, flow_option, &c,
+			  flow_usage, probes);
+	if (r) {
+		r = r < 0 ? EXIT_OK : r;
 		goto out;
 	}
-	r = session_finish_args(&s, argc, argv, probes);
-	if (!r)
-		r = session_start(&s, &hooks, &c);
+	r = session_start(&s, &hooks, &c);
 	if (!r && !s.json)
 		fprintf(s.out, "%10s %-20s %s\n", "TIME(us)", "WHO", "CALLS");
 	if (!r)

@@ -339,8 +339,10 @@ static void monitor_usage(FILE *f)
 		   session_options_help);
 }
 
-static int monitor_option(struct monitor_ctx *c, int opt, const char *arg)
+static int monitor_option(void *ctx, int opt, const char *arg)
 {
+	struct monitor_ctx *c = ctx;
+
 	switch (opt) {
 	case MON_OPT_SUMMARY:
 		c->summary = true;
@@ -353,9 +355,6 @@ static int monitor_option(struct monitor_ctx *c, int opt, const char *arg)
 	case MON_OPT_WALL:
 		c->wall = true;
 		return 1;
-	case 'e':
-		return usage_error("monitor", "monitor chooses its probes itself (python:gc__*, "
-				   "import__*, audit); for others, use ptap trace -e");
 	default:
 		return stack_view_option(&c->stack, "monitor", opt, arg);
 	}
@@ -376,26 +375,16 @@ static int monitor_args(struct monitor_ctx *c, struct session *s, int argc, char
 		SESSION_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt, r;
+	int r;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:hd:" SESSION_SHORT, longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			monitor_usage(stdout);
-			return -1;
-		}
-		r = monitor_option(c, opt, optarg);
-		if (!r)
-			r = session_option(s, opt, optarg);
-		if (r == 1)
-			continue;
-		return r ? r : usage_getopt("monitor", opt, argv);
-	}
-	if (c->summary && c->stack.on)
+	s->fixed_probes = "monitor chooses its probes itself (python:gc__*, import__*, audit); "
+			  "for others, use ptap trace -e";
+	r = session_parse(s, argc, argv, "+:hd:" SESSION_SHORT, longopts, monitor_option, c,
+			  monitor_usage, probes);
+	if (!r && c->summary && c->stack.on)
 		return usage_error("monitor", "--stack shows the stack of each event; --summary "
 				   "shows no events");
-	return session_finish_args(s, argc, argv, probes);
+	return r;
 }
 
 int cmd_monitor(int argc, char **argv)

@@ -64,6 +64,8 @@ int session_option(struct session *s, int opt, const char *arg)
 
 	switch (opt) {
 	case 'e':
+		if (s->fixed_probes)
+			return usage_error(s->name, "%s", s->fixed_probes);
 		if (selection_add(&s->sel, arg, &why))
 			return usage_error(s->name, "bad probe pattern '%s': %s", arg, why);
 		return 1;
@@ -183,6 +185,29 @@ static void wrap_notice(void *ctx, const char *msg)
 	struct session *s = ctx;
 
 	s->user_hooks.notice(s->user_ctx, msg);
+}
+
+int session_parse(struct session *s, int argc, char **argv, const char *shortopts,
+		  const struct option *longopts, session_option_fn opt_fn, void *ctx,
+		  void (*usage)(FILE *), const char *const *default_probes)
+{
+	int opt, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		r = opt_fn ? opt_fn(ctx, opt, optarg) : 0;
+		if (!r)
+			r = session_option(s, opt, optarg);
+		if (r == 1)
+			continue;
+		return r ? r : usage_getopt(s->name, opt, argv);
+	}
+	return session_finish_args(s, argc, argv, default_probes);
 }
 
 /*

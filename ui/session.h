@@ -17,6 +17,8 @@
 
 struct session {
 	const char *name;            /* the command, for messages */
+	const char *fixed_probes;    /* why -e is refused, if the command
+	                                chooses its probes itself */
 	struct selection sel;
 	struct tracer_config cfg;
 	pid_t *pids;                 /* -p, in order */
@@ -70,6 +72,18 @@ int session_option(struct session *s, int opt, const char *arg);
 /* After getopt: take the command after "--", check that there is a
  * target, add default patterns if none were given.  0 or EXIT_USAGE. */
 int session_finish_args(struct session *s, int argc, char **argv, const char *const *default_probes);
+
+/*
+ * A command's whole command line: getopt_long with shortopts (which must
+ * start with "+:h" and include SESSION_SHORT), each option offered first
+ * to the command's own handler (same convention as session_option),
+ * then to session_option; -h prints usage; then session_finish_args.
+ * 0, -1 after --help (exit 0), or EXIT_USAGE after printing the problem.
+ */
+typedef int (*session_option_fn)(void *ctx, int opt, const char *arg);
+int session_parse(struct session *s, int argc, char **argv, const char *shortopts,
+		  const struct option *longopts, session_option_fn opt_fn, void *ctx,
+		  void (*usage)(FILE *), const char *const *default_probes);
 /* Open the output, create the tracer, attach and launch.  0, or the exit
  * status to return (after printing why). */
 int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx);

@@ -53,6 +53,7 @@ struct top {
 	struct top_order order;
 	char filter[FILTER_MAX];         /* what order.filter points to */
 
+	bool batch;                      /* -b */
 	bool interactive;
 	double interval_s;
 	uint64_t next_roll_ns;           /* on the tracer's clock */
@@ -682,8 +683,9 @@ enum {
 	TOP_OPT_SORT,
 };
 
-static int top_option(struct top *t, int c, const char *arg, bool *batch)
+static int top_option(void *ctx, int c, const char *arg)
 {
+	struct top *t = ctx;
 	uint64_t n;
 	double d;
 	int i;
@@ -693,35 +695,33 @@ static int top_option(struct top *t, int c, const char *arg, bool *batch)
 		if (parse_u64(arg, &n) || n > 100000)
 			return usage_error("top", "-n wants a number of rows, not '%s'", arg);
 		t->max_rows = (unsigned)n;
-		return 0;
+		return 1;
 	case 'd':
 		if (parse_seconds(arg, &d) || d < 0.1 || d > 3600)
 			return usage_error("top", "-d wants seconds from 0.1 to 3600, not '%s'", arg);
 		t->interval_s = d;
-		return 0;
+		return 1;
 	case 'b':
-		*batch = true;
-		return 0;
+		t->batch = true;
+		return 1;
 	case TOP_OPT_CUMULATIVE:
 		t->order.cumulative = true;
-		return 0;
+		return 1;
 	case TOP_OPT_ITERATIONS:
 		if (parse_u64(arg, &n) || n == 0 || n > 1000000000)
 			return usage_error("top", "--iterations wants a positive number, not '%s'", arg);
 		t->iterations = (unsigned long)n;
-		return 0;
+		return 1;
 	case TOP_OPT_SORT:
 		for (i = 0; i < TOP_NCOLS; i++)
 			if (!strcmp(arg, top_col_keywords[i])) {
 				t->order.col = (enum top_col)i;
-				return 0;
+				return 1;
 			}
 		return usage_error("top", "--sort wants pid, filename, line, function or calls, "
 				   "not '%s'", arg);
-	case 'e':
-		return usage_error("top", "top counts python:function__entry; -e is for ptap trace");
 	default:
-		return -1;
+		return 0;
 	}
 }
 
@@ -739,30 +739,14 @@ static int top_parse(struct top *t, int argc, char **argv)
 		SESSION_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	bool batch = false;
-	int c, r;
+	int r;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hbn:d:" SESSION_SHORT, longopts, NULL)) != -1) {
-		if (c == 'h') {
-			top_usage(stdout);
-			return -1;
-		}
-		r = top_option(t, c, optarg, &batch);
-		if (r == 0)
-			continue;
-		if (r > 0)
-			return r;
-		r = session_option(&t->s, c, optarg);
-		if (r == 1)
-			continue;
-		return r ? r : usage_getopt("top", c, argv);
-	}
-	r = session_finish_args(&t->s, argc, argv, defaults);
+	t->s.fixed_probes = "top counts python:function__entry; -e is for ptap trace";
+	r = session_parse(&t->s, argc, argv, "+:hbn:d:" SESSION_SHORT, longopts, top_option, t,
+			  top_usage, defaults);
 	if (r)
 		return r;
-	t->interactive = !batch && !t->s.json && !t->s.output && isatty(STDOUT_FILENO);
+	t->interactive = !t->batch && !t->s.json && !t->s.output && isatty(STDOUT_FILENO);
 	if (t->iterations && t->interactive)
 		return usage_error("top", "--iterations is for batch mode (-b)");
 	return 0;

@@ -182,6 +182,17 @@ static void trace_usage(FILE *f)
 		   stack_options_help);
 }
 
+static int trace_option(void *ctx, int opt, const char *arg)
+{
+	struct trace_ctx *c = ctx;
+
+	if (opt == 'l') {
+		c->list = true;
+		return 1;
+	}
+	return stack_view_option(&c->stack, "trace", opt, arg);
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	static const char *const defaults[] = { "python:*", NULL };
@@ -196,31 +207,17 @@ int cmd_trace(int argc, char **argv)
 	static const struct tracer_hooks list_hooks = { .process_ready = trace_on_ready };
 	struct session s;
 	struct trace_ctx ctx = { .s = &s };
-	int c, r;
+	int r;
 
 	session_init(&s, "trace");
 	stack_view_init(&ctx.stack);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hl" SESSION_SHORT, longopts, NULL)) != -1) {
-		if (c == 'l') {
-			ctx.list = true;
-			continue;
-		}
-		if (c == 'h') {
-			trace_usage(stdout);
-			session_free(&s);
-			return EXIT_OK;
-		}
-		r = stack_view_option(&ctx.stack, "trace", c, optarg);
-		if (!r)
-			r = session_option(&s, c, optarg);
-		if (r == 1)
-			continue;
+	r = session_parse(&s, argc, argv, "+:hl" SESSION_SHORT, longopts, trace_option, &ctx,
+			  trace_usage, defaults);
+	if (r < 0) {
 		session_free(&s);
-		return r ? r : usage_getopt("trace", c, argv);
+		stack_view_free(&ctx.stack);
+		return EXIT_OK;
 	}
-	r = session_finish_args(&s, argc, argv, defaults);
 	s.cfg.calibrate = !ctx.list;
 	if (!r && ctx.list)
 		s.quiet = s.cfg.quiet = true;
