@@ -91,23 +91,20 @@ static void flow_forget(struct flow_ctx *c, pid_t pid)
 /* A string argument, or "?" when it could not be read. */
 static void arg_text(FILE *f, const struct value *v)
 {
-	if (v->type == VAL_STR)
-		format_escaped(f, v->str, v->len);
+	const char *s;
+	size_t len;
+
+	if (value_str(v, &s, &len))
+		format_escaped(f, s, len);
 	else
 		fputc('?', f);
 }
 
-static void arg_json(FILE *f, const struct value *v)
-{
-	if (v->type == VAL_STR)
-		json_string_n(f, v->str, v->len);
-	else
-		fputs("null", f);
-}
-
 static long arg_line(const struct value *v)
 {
-	return v->type == VAL_S64 ? (long)v->i : v->type == VAL_U64 ? (long)v->u : -1;
+	int64_t n;
+
+	return value_int(v, &n) ? (long)n : -1;
 }
 
 static void flow_print(struct flow_ctx *c, const struct event *ev, bool entry, int depth)
@@ -119,9 +116,9 @@ static void flow_print(struct flow_ctx *c, const struct event *ev, bool entry, i
 		fprintf(f, "{\"time_ns\":%" PRIu64 ",\"pid\":%d,\"tid\":%d,\"depth\":%d,"
 			"\"kind\":\"%s\",\"function\":", ev->time_ns, ev->pid, ev->tid, depth,
 			entry ? "entry" : "return");
-		arg_json(f, func);
+		format_str_json(f, func);
 		fputs(",\"filename\":", f);
-		arg_json(f, file);
+		format_str_json(f, file);
 		fprintf(f, ",\"line\":%ld}\n", arg_line(line));
 		return;
 	}

@@ -31,6 +31,17 @@ void format_escaped(FILE *f, const char *s, size_t len)
 	}
 }
 
+void format_str_json(FILE *f, const struct value *v)
+{
+	const char *s;
+	size_t len;
+
+	if (value_str(v, &s, &len))
+		json_string_n(f, s, len);
+	else
+		fputs("null", f);
+}
+
 const char *format_value_error(const struct value *v)
 {
 	switch (v->err) {

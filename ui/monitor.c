@@ -99,25 +99,29 @@ static void print_time(struct monitor_ctx *c, FILE *f, uint64_t t_ns)
 		(long)(wall % 1000000000 / 1000));
 }
 
+/* Argument i as a string ("?" if unreadable) or an integer (-1). */
 static const char *str_arg(const struct event *ev, int i, size_t *len)
 {
-	if (i < ev->nargs && ev->args[i].type == VAL_STR) {
-		*len = ev->args[i].len;
-		return ev->args[i].str;
-	}
+	const char *s;
+
+	if (i < ev->nargs && value_str(&ev->args[i], &s, len))
+		return s;
 	*len = 1;
 	return "?";
 }
 
 static int64_t int_arg(const struct event *ev, int i)
 {
-	if (i >= ev->nargs)
-		return -1;
-	if (ev->args[i].type == VAL_S64)
-		return ev->args[i].i;
-	if (ev->args[i].type == VAL_U64)
-		return (int64_t)ev->args[i].u;
-	return -1;
+	int64_t n;
+
+	return i < ev->nargs && value_int(&ev->args[i], &n) ? n : -1;
+}
+
+static void json_str_arg(FILE *f, const struct event *ev, int i)
+{
+	static const struct value none = { .type = VAL_ERR };
+
+	format_str_json(f, i < ev->nargs ? &ev->args[i] : &none);
 }
 
 /* Count the event; false if it is not one of monitor's. */
@@ -190,14 +194,6 @@ static void event_text(struct monitor_ctx *c, FILE *f, const struct event *ev)
 			v);
 	fputc('\n', f);
 	stack_view_text(&c->stack, f, c->s->tracer, ev);
-}
-
-static void json_str_arg(FILE *f, const struct event *ev, int i)
-{
-	if (i < ev->nargs && ev->args[i].type == VAL_STR)
-		json_string_n(f, ev->args[i].str, ev->args[i].len);
-	else
-		fputs("null", f);
 }
 
 static void event_json(struct monitor_ctx *c, FILE *f, const struct event *ev)

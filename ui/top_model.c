@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "ui/format.h"
 
 const char *const top_col_names[TOP_NCOLS] = { "PID", "FILENAME", "LINE", "FUNCTION", "CALLS" };
 const char *const top_col_keywords[TOP_NCOLS] = { "pid", "filename", "line", "function", "calls" };
@@ -128,24 +129,11 @@ static struct top_entry *entry_add(struct top_model *m, uint64_t hash, pid_t pid
 /* The bytes of a string argument, or the placeholder (and false). */
 static bool value_text(const struct value *v, const char **s, size_t *len)
 {
-	if (v->type == VAL_STR && v->str) {
-		*s = v->str;
-		*len = v->len;
+	if (value_str(v, s, len))
 		return true;
-	}
 	*s = unreadable_text;
 	*len = sizeof(unreadable_text) - 1;
 	return false;
-}
-
-static int64_t value_int(const struct value *v)
-{
-	switch (v->type) {
-	case VAL_S64: return v->i;
-	case VAL_U64:
-	case VAL_HEX: return (int64_t)v->u;
-	default: return 0;
-	}
 }
 
 void top_model_count(struct top_model *m, pid_t pid, const struct value *file,
@@ -154,10 +142,11 @@ void top_model_count(struct top_model *m, pid_t pid, const struct value *file,
 	const char *fs, *ns;
 	size_t flen, nlen, i;
 	struct top_entry *e;
-	int64_t ln = value_int(line);
+	int64_t ln = 0;
 	uint64_t h;
 	bool ok;
 
+	value_int(line, &ln);           /* 0 if unreadable */
 	ok = value_text(file, &fs, &flen);
 	ok &= value_text(func, &ns, &nlen);
 	h = hash_key(pid, ln, fs, flen, ns, nlen);
