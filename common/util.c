@@ -153,16 +153,50 @@ bool glob_match(const char *pattern, const char *s)
 	return fnmatch(pattern, s, 0) == 0;
 }
 
+static bool escape_needed(unsigned char c, unsigned how)
+{
+	if (c < 0x20 || c == 0x7f)
+		return true;
+	if (how & ESC_C)
+		return c == '"' || c == '\\';
+	if (how & ESC_FIELD)
+		return c == ' ' || c == '\\';
+	return false;
+}
+
+void fput_escaped(FILE *f, const char *s, size_t len, unsigned how)
+{
+	size_t i = 0, run;
+	unsigned char c;
+
+	while (i < len) {
+		/* the bytes that go out as they are, in one write */
+		for (run = i; run < len && !escape_needed((unsigned char)s[run], how); run++)
+			;
+		if (run > i)
+			fwrite(s + i, 1, run - i, f);
+		if (run == len)
+			break;
+		c = (unsigned char)s[run];
+		if (c == '\\')
+			fputs("\\\\", f);
+		else if ((how & ESC_C) && c == '"')
+			fputs("\\\"", f);
+		else if ((how & ESC_C) && c == '\n')
+			fputs("\\n", f);
+		else if ((how & ESC_C) && c == '\t')
+			fputs("\\t", f);
+		else if ((how & ESC_C) && c == '\r')
+			fputs("\\r", f);
+		else
+			fprintf(f, "\\x%02x", c);
+		i = run + 1;
+	}
+}
+
 void fputs_safe(const char *s, FILE *f)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
+	fput_escaped(f, s, strlen(s), 0);
 }
 
 char *xstrdup_safe(const char *s)

@@ -58,6 +58,13 @@ void log_msg(int level, const char *module, const char *fmt, ...) PRINTF_LIKE(3,
  * nothing can drive the terminal.  Bytes >= 0x80 pass (UTF-8 names).
  */
 void fputs_safe(const char *s, FILE *f);
+/*
+ * The same for len bytes, with more escaped as asked: ESC_C adds C's
+ * escapes (\" \\ \n \t \r) for text inside double quotes; ESC_FIELD writes
+ * blanks as \x20 and a backslash as \\, for blank-separated fields.
+ */
+enum { ESC_C = 1, ESC_FIELD = 2 };
+void fput_escaped(FILE *f, const char *s, size_t len, unsigned how);
 /* The same, as a malloc'd string (for text printed many times). */
 char *xstrdup_safe(const char *s);
 

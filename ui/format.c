@@ -8,27 +8,11 @@
 #include <sys/wait.h>
 
 #include "common/json.h"
+#include "common/util.h"
 
 void format_escaped(FILE *f, const char *s, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(f, "\\x%02x", c);
-			else
-				fputc(c, f);
-		}
-	}
+	fput_escaped(f, s, len, ESC_C);
 }
 
 void format_str_json(FILE *f, const struct value *v)

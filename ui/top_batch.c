@@ -50,18 +50,9 @@ static size_t escaped_width(const char *s, size_t len)
 
 static void print_escaped(FILE *f, const char *s, size_t len, size_t pad_to)
 {
-	size_t i, w = escaped_width(s, len);
+	size_t w = escaped_width(s, len);
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\\')
-			fputs("\\\\", f);
-		else if (!byte_plain(c))
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
+	fput_escaped(f, s, len, ESC_FIELD);
 	for (; w < pad_to; w++)
 		fputc(' ', f);
 }

@@ -106,6 +106,15 @@ is "$RC" 3 "exit status of the command (3)"
 is "$(grep -c '^# final ' <<<"$OUT")" 1 "a final table after the command ended"
 like "$OUT" "^ +[0-9]+ <string> +2 f +7$" "the command's f: 7 calls from <string> line 2"
 
+# --- Names with blanks, a backslash and a control byte: five fields a row.
+mkdir -p "$TMP/odd dir"
+printf 'def f():\n    pass\nfor i in range(4):\n    f()\n' >"$TMP/odd dir/a\\b"$'\t'"c.py"
+run_status "$PTAP" top -b --cumulative -n 0 -- "$PY" "$TMP/odd dir/a\\b"$'\t'"c.py"
+row=$(grep ' f \+4$' <<<"$OUT")
+like "$row" "^ +[0-9]+ [^ ]*/odd\\\\x20dir/a\\\\\\\\b\\\\x09c\\.py +1 f +4$" \
+	"file name escaped: blank as \\x20, backslash as \\\\, tab as \\x09"
+is "$(awk '{print NF}' <<<"$row")" 5 "  ... and the row has exactly five fields"
+
 # --- Not a terminal: batch mode without -b.
 "$PTAP" top -n 2 -- "$PY" -c 'pass' >"$TMP/auto.out" 2>"$TMP/auto.err"
 like "$(head -n 2 "$TMP/auto.out")" "^# final time=.*
