@@ -44,7 +44,7 @@ uint64_t now_ns(void);
 /*
  * Diagnostics.  Every line starts with "ptap: " and, for library modules,
  * the module's name ("ptap: elf: ..."), so a user can tell who speaks.
- * log_verbose() prints only with -v.
+ * pr_info and pr_debug print only with PTAP_VERBOSE=1 or 2 (ui/main.c).
  */
 extern int log_level;   /* 0 quiet, 1 normal, 2 verbose, 3 debug */
 void log_msg(int level, const char *module, const char *fmt, ...) PRINTF_LIKE(3, 4);

@@ -2,6 +2,7 @@
  * ptap's entry point: global options, then one subcommand from the table.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -41,7 +42,12 @@ static void print_help(FILE *f)
 int main(int argc, char **argv)
 {
 	const struct command *c;
+	const char *verbose = getenv("PTAP_VERBOSE");
 
+	/* 1: what ptap measures as it goes (stacks unwound, ...); 2: also
+	 * why a module or a hook was passed over */
+	if (verbose && (*verbose == '1' || *verbose == '2'))
+		log_level = 1 + (*verbose - '0');
 	if (argc < 2)
 		return usage_error(NULL, "no command given");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

@@ -140,4 +140,10 @@ stop_ptap       # it ends by itself once the sample has exited
 is "$(grep -c '"stack":\[{' "$TMP/st.json")" 2 "attach: a stack for each thread's firing"
 check_run "attach: fire_loop <- fire_sequence <- worker_main" chain "$TMP/st.json" sample:loop fire_loop fire_sequence worker_main
 
+# PTAP_VERBOSE=1: what the unwinding cost, counted exactly
+run_status env PTAP_VERBOSE=1 "$PTAP" trace -q --stack -e 'sample:noargs' -o /dev/null -- "$SAMPLES/operands-nopie"
+like "$ERR" "^ptap: stack: 1 stacks? unwound, [0-9.]+ us each$" "PTAP_VERBOSE=1: the one stack and its cost"
+run_status "$PTAP" trace -q --stack -e 'sample:noargs' -o /dev/null -- "$SAMPLES/operands-nopie"
+is "$ERR" "" "  ... and nothing without it"
+
 done_testing
