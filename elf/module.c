@@ -46,6 +46,7 @@
 #include "arch/arch.h"
 #include "common/util.h"
 #include "elf/addr.h"
+#include "elf/file.h"
 #include "elf/sdt_note.h"
 
 #define STAPSDT_SECTION ".note.stapsdt"
@@ -55,15 +56,6 @@
  * before that costs gigabytes.  Real programs have tens to hundreds. */
 #define MAX_PROBES 65536
 #define MAX_WARNINGS 100
-
-/* An ELF file opened for reading, and the fd to close if we opened it. */
-struct elf_file {
-	int own_fd;
-	Elf *elf;
-	uint64_t size;         /* of the file, to check sections against */
-	Elf_Scn *symtab;       /* .symtab (SHT_SYMTAB), or NULL */
-	Elf_Scn *dynsym;       /* .dynsym (SHT_DYNSYM), or NULL */
-};
 
 /* What a module load keeps while walking the notes. */
 struct loader {
@@ -76,100 +68,13 @@ struct loader {
 	size_t warnings_dropped;   /* beyond MAX_WARNINGS */
 };
 
-static void elf_file_close(struct elf_file *f)
-{
-	if (f->elf)
-		elf_end(f->elf);
-	if (f->own_fd >= 0)
-		close(f->own_fd);
-	f->elf = NULL;
-	f->own_fd = -1;
-}
-
-/*
- * Open path (or use fd) with libelf.  -errno of open, -ENOEXEC if the file
- * is not ELF (or an ELF flavour libelf does not know), -EINVAL if it
- * starts like ELF but libelf cannot read its headers.
- */
-static int elf_file_open(const char *path, int fd, struct elf_file *f, struct stat *st)
-{
-	unsigned char ident[EI_NIDENT];
-	ssize_t n;
-	int err;
-
-	memset(f, 0, sizeof(*f));
-	f->own_fd = -1;
-	if (fd < 0) {
-		if (!path)
-			return -EINVAL;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		f->own_fd = fd;
-	}
-	if (fstat(fd, st) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if (S_ISDIR(st->st_mode)) {
-		err = -EISDIR;
-		goto fail;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		err = -ENOEXEC;
-		goto fail;
-	}
-	f->size = (uint64_t)st->st_size;
-	/* Our own look at the magic tells "not ELF" from "damaged ELF",
-	 * which libelf's errors do not separate reliably. */
-	n = pread(fd, ident, sizeof(ident), 0);
-	if (n < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if ((size_t)n < SELFMAG || memcmp(ident, ELFMAG, SELFMAG) != 0) {
-		err = -ENOEXEC;
-		goto fail;
-	}
-	/* Idempotent and cheap: calling it on every open spares a global flag. */
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		err = -ENOEXEC;
-		goto fail;
-	}
-	f->elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!f->elf) {
-		err = -EINVAL;
-		goto fail;
-	}
-	if (elf_kind(f->elf) != ELF_K_ELF) {
-		err = -ENOEXEC;
-		goto fail;
-	}
-	return 0;
-fail:
-	elf_file_close(f);
-	return err;
-}
-
-/*
- * Whether a section's bytes lie inside the file.  libelf would find out
- * too, but only after allocating sh_size bytes, and a hostile sh_size is
- * anything up to 2^64.
- */
-static bool section_in_file(const struct elf_file *f, const GElf_Shdr *sh)
-{
-	if (sh->sh_type == SHT_NOBITS)
-		return false;
-	return sh->sh_offset <= f->size && sh->sh_size <= f->size - sh->sh_offset;
-}
-
 /* The same for section number ndx (a string table named by sh_link or e_shstrndx). */
 static bool section_ndx_in_file(const struct elf_file *f, size_t ndx)
 {
 	Elf_Scn *scn = elf_getscn(f->elf, ndx);
 	GElf_Shdr sh;
 
-	return ndx != SHN_UNDEF && scn && gelf_getshdr(scn, &sh) && section_in_file(f, &sh);
+	return ndx != SHN_UNDEF && scn && gelf_getshdr(scn, &sh) && elf_section_in_file(f, &sh);
 }
 
 /*
@@ -186,7 +91,7 @@ static int find_symtabs(struct elf_file *f)
 			return -EINVAL;
 		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
 			continue;
-		if (!section_in_file(f, &sh) || !section_ndx_in_file(f, sh.sh_link))
+		if (!elf_section_in_file(f, &sh) || !section_ndx_in_file(f, sh.sh_link))
 			continue;
 		if (sh.sh_type == SHT_SYMTAB && !f->symtab)
 			f->symtab = scn;
@@ -426,7 +331,7 @@ static void read_note_section(struct loader *ld, Elf_Scn *scn, const GElf_Shdr *
 	size_t shndx = elf_ndxscn(scn);
 	Elf_Data *data = NULL;
 
-	if (!section_in_file(ld->f, sh)) {
+	if (!elf_section_in_file(ld->f, sh)) {
 		add_warning(ld, "section [%zu] " STAPSDT_SECTION " (offset 0x%" PRIx64 ", %" PRIu64
 			    " bytes) lies outside the file", shndx, (uint64_t)sh->sh_offset,
 			    (uint64_t)sh->sh_size);
@@ -470,31 +375,6 @@ static void read_note_section(struct loader *ld, Elf_Scn *scn, const GElf_Shdr *
 			add_warning(ld, "section [%zu] " STAPSDT_SECTION ": %zu bytes at offset 0x%zx "
 				    "are not a complete note", shndx, data->d_size - offset, offset);
 	}
-}
-
-static int read_segments(struct elf_module *m, Elf *elf)
-{
-	size_t phnum, cap = 0;
-
-	if (elf_getphdrnum(elf, &phnum))
-		return -EINVAL;
-	for (size_t i = 0; i < phnum; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, (int)MIN(i, (size_t)INT32_MAX), &ph))
-			return -EINVAL;
-		if (ph.p_type != PT_LOAD)
-			continue;
-		VEC_RESERVE(m->segs, cap, m->nsegs + 1);
-		m->segs[m->nsegs++] = (struct elf_segment){
-			.vaddr = ph.p_vaddr,
-			.memsz = ph.p_memsz,
-			.offset = ph.p_offset,
-			.filesz = ph.p_filesz,
-			.flags = ph.p_flags,
-		};
-	}
-	return 0;
 }
 
 /* Pass 1: .stapsdt.base.  Pass 2: the notes, which need the base. */
@@ -555,6 +435,7 @@ int elf_module_open(const char *path, int fd, struct elf_module **out)
 	struct loader ld = { 0 };
 	struct elf_module *m;
 	struct stat st;
+	size_t segs_cap = 0;
 	int err;
 
 	*out = NULL;
@@ -570,7 +451,7 @@ int elf_module_open(const char *path, int fd, struct elf_module **out)
 
 	err = read_header(m, f.elf);
 	if (!err)
-		err = read_segments(m, f.elf);
+		err = elf_file_segments(&f, false, &m->segs, &m->nsegs, &segs_cap);
 	if (!err)
 		err = find_symtabs(&f);
 	if (!err)

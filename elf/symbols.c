@@ -39,78 +39,22 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "elf/file.h"
 
 /* Far above any real program (libxul has about a million). */
 #define MAX_SYMBOLS (8u << 20)
 #define BUILD_ID_MAX 64
 #define NT_GNU_BUILD_ID_TYPE 3
 
-struct sym_file {
-	int fd;
-	bool own_fd;
-	Elf *elf;
-	uint64_t size;
-};
-
-static void sym_file_close(struct sym_file *f)
-{
-	if (f->elf)
-		elf_end(f->elf);
-	if (f->own_fd && f->fd >= 0)
-		close(f->fd);
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
-}
-
-static int sym_file_open(const char *path, int fd, struct sym_file *f)
-{
-	unsigned char ident[SELFMAG];
-	struct stat st;
-	int err;
-
-	memset(f, 0, sizeof(*f));
-	f->fd = fd;
-	if (fd < 0) {
-		f->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (f->fd < 0)
-			return -errno;
-		f->own_fd = true;
-	}
-	err = -ENOEXEC;
-	if (fstat(f->fd, &st) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode))
-		goto fail;
-	f->size = (uint64_t)st.st_size;
-	if (pread(f->fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
-	    memcmp(ident, ELFMAG, SELFMAG) || elf_version(EV_CURRENT) == EV_NONE)
-		goto fail;
-	f->elf = elf_begin(f->fd, ELF_C_READ, NULL);
-	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF)
-		goto fail;
-	return 0;
-fail:
-	sym_file_close(f);
-	return err;
-}
-
-static bool section_in_file(const struct sym_file *f, const GElf_Shdr *sh)
-{
-	return sh->sh_type != SHT_NOBITS && sh->sh_offset <= f->size &&
-	       sh->sh_size <= f->size - sh->sh_offset;
-}
-
 /* The section's bytes, checked to lie in the file; NULL if not readable. */
-static Elf_Data *section_data(const struct sym_file *f, Elf_Scn *scn, GElf_Shdr *sh)
+static Elf_Data *section_data(const struct elf_file *f, Elf_Scn *scn, GElf_Shdr *sh)
 {
-	if (!scn || !gelf_getshdr(scn, sh) || !section_in_file(f, sh))
+	if (!scn || !gelf_getshdr(scn, sh) || !elf_section_in_file(f, sh))
 		return NULL;
 	return elf_getdata(scn, NULL);
 }
 
-static Elf_Scn *section_named(const struct sym_file *f, const char *want)
+static Elf_Scn *section_named(const struct elf_file *f, const char *want)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
@@ -129,38 +73,19 @@ static Elf_Scn *section_named(const struct sym_file *f, const char *want)
 	return NULL;
 }
 
-static Elf_Scn *section_of_type(const struct sym_file *f, uint32_t type)
+static Elf_Scn *section_of_type(const struct elf_file *f, uint32_t type)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 
 	while ((scn = elf_nextscn(f->elf, scn)))
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == type && section_in_file(f, &sh))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == type && elf_section_in_file(f, &sh))
 			return scn;
 	return NULL;
 }
 
-static int read_segments(const struct sym_file *f, struct symtab *st)
-{
-	size_t n, i;
-	GElf_Phdr ph;
-
-	if (elf_getphdrnum(f->elf, &n))
-		return -EINVAL;
-	st->segs = xcalloc(n ? n : 1, sizeof(*st->segs));
-	for (i = 0; i < n; i++) {
-		if (!gelf_getphdr(f->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		st->segs[st->nsegs++] = (struct elf_segment){
-			.vaddr = ph.p_vaddr, .memsz = ph.p_memsz,
-			.offset = ph.p_offset, .filesz = ph.p_filesz, .flags = ph.p_flags,
-		};
-	}
-	return 0;
-}
-
 /* The GNU build-id note's bytes: their number, or 0 if there is none. */
-static size_t build_id(const struct sym_file *f, uint8_t *id)
+static size_t build_id(const struct elf_file *f, uint8_t *id)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -188,7 +113,7 @@ static size_t build_id(const struct sym_file *f, uint8_t *id)
 }
 
 /* .gnu_debuglink: the debug file's base name and the CRC32 of its bytes. */
-static char *debuglink(const struct sym_file *f, uint32_t *crc)
+static char *debuglink(const struct elf_file *f, uint32_t *crc)
 {
 	Elf_Scn *scn = section_named(f, ".gnu_debuglink");
 	GElf_Shdr sh;
@@ -245,27 +170,27 @@ static bool file_crc_is(int fd, uint32_t want)
  * this build-id; when either file has no build-id, if its CRC is the one
  * .gnu_debuglink records. */
 static bool debug_candidate(const char *candidate, const uint8_t *id, size_t id_len, bool use_crc,
-			    uint32_t crc, struct sym_file *out)
+			    uint32_t crc, struct elf_file *out)
 {
 	uint8_t other[BUILD_ID_MAX];
 	size_t other_len;
 
-	if (sym_file_open(candidate, -1, out))
+	if (elf_file_open(candidate, -1, out, NULL))
 		return false;
 	other_len = build_id(out, other);
 	if (id_len && other_len) {
 		if (other_len == id_len && !memcmp(other, id, id_len))
 			return true;
-	} else if (use_crc && file_crc_is(out->fd, crc)) {
+	} else if (use_crc && file_crc_is(out->own_fd, crc)) {
 		return true;       /* one of the two has no build-id: the CRC decides */
 	}
-	sym_file_close(out);
+	elf_file_close(out);
 	return false;
 }
 
 /* Find and open the separate debug file of f; its path, or NULL. */
-static char *debug_file_find(const struct sym_file *f, const char *path, const char *debug_dir,
-			     struct sym_file *out)
+static char *debug_file_find(const struct elf_file *f, const char *path, const char *debug_dir,
+			     struct elf_file *out)
 {
 	uint8_t id[BUILD_ID_MAX];
 	size_t id_len = build_id(f, id), i;
@@ -334,7 +259,7 @@ static uint8_t symbol_rank(const GElf_Sym *sym, const char *name)
 
 /* Whether section ndx of f holds code (an untyped label there is a
  * function entry point, say in hand-written assembly). */
-static bool section_is_code(const struct sym_file *f, size_t ndx)
+static bool section_is_code(const struct elf_file *f, size_t ndx)
 {
 	Elf_Scn *scn = elf_getscn(f->elf, ndx);
 	GElf_Shdr sh;
@@ -343,7 +268,7 @@ static bool section_is_code(const struct sym_file *f, size_t ndx)
 }
 
 /* Add the functions of one symbol table. */
-static void add_table(struct symtab *st, size_t *cap, const struct sym_file *f, Elf_Scn *scn)
+static void add_table(struct symtab *st, size_t *cap, const struct elf_file *f, Elf_Scn *scn)
 {
 	GElf_Shdr sh;
 	Elf_Data *d = section_data(f, scn, &sh);
@@ -410,17 +335,17 @@ static void sort_unique(struct symtab *st)
 
 int symtab_load(const char *path, int fd, const char *debug_dir, struct symtab **out)
 {
-	struct sym_file f, dbg = { .fd = -1 };
+	struct elf_file f, dbg = { .own_fd = -1 };
 	struct symtab *st;
-	size_t cap = 0;
+	size_t cap = 0, segs_cap = 0;
 	Elf_Scn *full;
 	int err;
 
-	err = sym_file_open(path, fd, &f);
+	err = elf_file_open(path, fd, &f, NULL);
 	if (err)
 		return err;
 	st = xcalloc(1, sizeof(*st));
-	err = read_segments(&f, st);
+	err = elf_file_segments(&f, true, &st->segs, &st->nsegs, &segs_cap);
 	if (err)
 		goto out;
 	st->debug_file = debug_file_find(&f, path, debug_dir, &dbg);
@@ -433,8 +358,8 @@ int symtab_load(const char *path, int fd, const char *debug_dir, struct symtab *
 	sort_unique(st);
 out:
 	if (st->debug_file)
-		sym_file_close(&dbg);
-	sym_file_close(&f);
+		elf_file_close(&dbg);
+	elf_file_close(&f);
 	if (err) {
 		symtab_free(st);
 		return err;
