@@ -185,6 +185,9 @@ uint64_t calibrate_stop_ns(void);
 /* tracer/tracee.c: thread and process bookkeeping */
 struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigned flags);
 void thread_forget(struct tracer *t, struct tthread *th);
+/* A field of /proc/PID/status ("Tgid:", "SigPnd:") in base; 0 and
+ * *found false if the process or the field is not there. */
+unsigned long long proc_status_field(pid_t pid, const char *field, int base, bool *found);
 struct tproc *proc_add(struct tracer *t, pid_t pid, unsigned flags);
 void proc_forget(struct tracer *t, struct tproc *p);
 int thread_resume(struct tracer *t, struct tthread *th, int sig);

@@ -270,9 +270,7 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 	unsigned long msg = 0;
 	pid_t tid;
 	void *early;
-	char path[64];
-	FILE *f;
-	char line[128];
+	bool found = false;
 	long tgid = -1;
 
 	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, NULL, &msg) < 0 || !msg)
@@ -280,15 +278,10 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 	tid = (pid_t)msg;
 	if (u64map_get(&t->threads, (uint64_t)tid))
 		return;
-	if (kind == SK_CLONE) {
-		snprintf(path, sizeof(path), "/proc/%d/status", tid);
-		f = fopen(path, "re");
-		while (f && fgets(line, sizeof(line), f))
-			if (!strncmp(line, "Tgid:", 5))
-				tgid = strtol(line + 5, NULL, 10);
-		if (f)
-			fclose(f);
-	}
+	if (kind == SK_CLONE)
+		tgid = (long)proc_status_field(tid, "Tgid:", 10, &found);
+	if (!found)
+		tgid = -1;
 	if (kind == SK_CLONE && (tgid == p->pid || tgid < 0)) {
 		nt = thread_add(t, tid, p, TT_NEW | TT_RUNNING);
 	} else {
@@ -425,19 +418,9 @@ static int dispatch(struct tracer *t, struct tthread *th, int status, bool detac
 /* Whether th has a SIGTRAP pending (not yet reported) in its own queue. */
 static bool sigtrap_pending(pid_t tid)
 {
-	char path[64], line[128];
-	unsigned long long mask = 0;
-	bool found = false;
-	FILE *f;
+	bool found;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "SigPnd: %llx", &mask) == 1;
-	fclose(f);
-	return mask & (1ull << (SIGTRAP - 1));
+	return proc_status_field(tid, "SigPnd:", 16, &found) & (1ull << (SIGTRAP - 1));
 }
 
 /*

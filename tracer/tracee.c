@@ -171,24 +171,35 @@ int tracee_seize(pid_t tid, bool launched)
 }
 
 /* A field of /proc/PID/status ("TracerPid:", "Uid:", "Tgid:") as a number. */
-static long status_field(pid_t pid, const char *field)
+unsigned long long proc_status_field(pid_t pid, const char *field, int base, bool *found)
 {
 	char path[64], line[256];
 	size_t len = strlen(field);
-	long v = -1;
+	unsigned long long v = 0;
 	FILE *f;
 
+	*found = false;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return -1;
+		return 0;
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, field, len)) {
-			v = strtol(line + len, NULL, 10);
+			v = strtoull(line + len, NULL, base);
+			*found = true;
 			break;
 		}
 	fclose(f);
 	return v;
+}
+
+/* A decimal field, -1 if there is none. */
+static long status_field(pid_t pid, const char *field)
+{
+	bool found;
+	long v = (long)proc_status_field(pid, field, 10, &found);
+
+	return found ? v : -1;
 }
 
 static char *proc_comm(pid_t pid)
