@@ -190,6 +190,9 @@ void thread_forget(struct tracer *t, struct tthread *th);
 unsigned long long proc_status_field(pid_t pid, const char *field, int base, bool *found);
 struct tproc *proc_add(struct tracer *t, pid_t pid, unsigned flags);
 void proc_forget(struct tracer *t, struct tproc *p);
+/* Free p's memory (not its map entry); its journal file goes too only
+ * with remove_journal. */
+void proc_free(struct tracer *t, struct tproc *p, bool remove_journal);
 int thread_resume(struct tracer *t, struct tthread *th, int sig);
 void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited);
 void tracer_detach_all(struct tracer *t);

@@ -126,11 +126,16 @@ void proc_forget(struct tracer *t, struct tproc *p)
 			c->mm_owner = heir;
 		}
 	}
-	proc_forget_image(t, p);
-	journal_close(&p->journal, true);   /* the process is gone */
-	mem_close(&p->mem);
 	u64map_del(&t->procs, (uint64_t)p->pid);
 	t->stats.processes--;
+	proc_free(t, p, true);      /* the process is gone: so is its journal */
+}
+
+void proc_free(struct tracer *t, struct tproc *p, bool remove_journal)
+{
+	proc_forget_image(t, p);
+	journal_close(&p->journal, remove_journal);
+	mem_close(&p->mem);
 	free(p->exe);
 	free(p);
 }

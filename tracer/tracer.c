@@ -55,15 +55,8 @@ void tracer_free(struct tracer *t)
 	while (u64map_next(&t->threads, &i, &k, &v))
 		free(v);
 	i = 0;
-	while (u64map_next(&t->procs, &i, &k, &v)) {
-		struct tproc *p = v;
-
-		proc_forget_image(t, p);
-		journal_close(&p->journal, false);
-		mem_close(&p->mem);
-		free(p->exe);
-		free(p);
-	}
+	while (u64map_next(&t->procs, &i, &k, &v))
+		proc_free(t, v, false);     /* a journal still open stays, for ptap cleanup */
 	u64map_free(&t->threads);
 	u64map_free(&t->procs);
 	u64map_free(&t->early);
