@@ -155,31 +155,39 @@ static bool is_space(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
+const char *argspec_next(const char *s, size_t *len)
+{
+	const char *p;
+	int depth = 0;
+
+	while (is_space(*s))
+		s++;
+	/* a space inside [...] belongs to the operand (aarch64 writes
+	 * -4@[sp, 96]): it must not split it, nor shift what follows */
+	for (p = s; *p && (depth || !is_space(*p)); p++) {
+		if (*p == '[')
+			depth++;
+		else if (*p == ']' && depth)
+			depth--;
+	}
+	*len = (size_t)(p - s);
+	return s;
+}
+
 int argspec_parse_all(const char *args, struct argspec *out, int max)
 {
 	const char *p = args;
+	size_t len;
 	int n = 0;
 
 	if (!args)
 		return 0;
-	for (;;) {
-		const char *start;
-
-		while (is_space(*p))
-			p++;
-		if (!*p)
+	for (;; p += len) {
+		p = argspec_next(p, &len);
+		if (!len)
 			break;
-		start = p;
-		/* a space inside [...] belongs to the operand (aarch64 writes
-		 * -4@[sp, 96]): it must not split it, nor shift what follows */
-		for (int depth = 0; *p && (depth || !is_space(*p)); p++) {
-			if (*p == '[')
-				depth++;
-			else if (*p == ']' && depth)
-				depth--;
-		}
 		if (n < max)
-			argspec_parse(start, (size_t)(p - start), &out[n]);
+			argspec_parse(p, len, &out[n]);
 		n++;
 	}
 	return n > max ? -E2BIG : n;

@@ -52,8 +52,12 @@ struct argspec {
  */
 int argspec_parse(const char *text, size_t len, struct argspec *out);
 
+/* The next spec of an argument string at s (its text and *len; 0 at the
+ * end): blanks separate specs, except inside [...]. */
+const char *argspec_next(const char *s, size_t *len);
+
 /*
- * Split an argument string on runs of spaces and parse each spec into
+ * Split an argument string with argspec_next and parse each spec into
  * out[0..]: returns the number of specs (invalid ones included), or
  * -E2BIG if there are more than max (out still holds the first max).
  */

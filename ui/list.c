@@ -329,15 +329,6 @@ static void json_arg(FILE *f, const struct sdt_probe *p, int i, const char *text
 	fputc('}', f);
 }
 
-/* The raw text of each spec, split as argspec_parse_all splits. */
-static const char *next_spec(const char *s, size_t *len)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	*len = strcspn(s, " \t");
-	return s;
-}
-
 static void json_runtime(FILE *f, const char *key, const struct list_proc *proc,
 			 uint64_t off, bool valid)
 {
@@ -390,7 +381,7 @@ static void json_probe(struct list_out *out, const struct elf_module *m, const c
 	for (int i = 0; i < p->nargs; i++) {
 		size_t len;
 
-		s = next_spec(s, &len);
+		s = argspec_next(s, &len);
 		if (i)
 			fputc(',', f);
 		json_arg(f, p, i, s, len);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/arch.h"
@@ -547,6 +548,23 @@ static void test_split_brackets(void)
 	ok(n == 3 && out[2].kind == ARGSPEC_REG, "the argument after it keeps its number");
 	n = argspec_parse_all("-4@[sp, 96", out, ARGSPEC_MAX_ARGS);
 	is_int(n, 1, "an unclosed bracket runs to the end: one argument");
+
+	/* the texts list --json prints, split the same way */
+	const char *s = " -8@x4  -4@[sp, 96]\t8@%rax ";
+	char text[32];
+	size_t len;
+
+	s = argspec_next(s, &len);
+	snprintf(text, sizeof(text), "%.*s", (int)len, s);
+	is_str(text, "-8@x4", "argspec_next: the first spec, blanks skipped");
+	s = argspec_next(s + len, &len);
+	snprintf(text, sizeof(text), "%.*s", (int)len, s);
+	is_str(text, "-4@[sp, 96]", "argspec_next: a bracketed operand whole");
+	s = argspec_next(s + len, &len);
+	snprintf(text, sizeof(text), "%.*s", (int)len, s);
+	is_str(text, "8@%rax", "argspec_next: after a tab");
+	s = argspec_next(s + len, &len);
+	is_int(len, 0, "argspec_next: 0 at the end");
 }
 
 int main(void)
