@@ -34,20 +34,24 @@ void labels_forget(struct labels *l, pid_t pid)
 const char *labels_get(struct labels *l, const struct tracer *t, pid_t pid, pid_t tid)
 {
 	struct tracer_proc_info info;
-	const char *name, *slash;
+	const char *slash;
+	char *name, *label;
 
 	if (tid != pid) {
 		snprintf(l->buf, sizeof(l->buf), "%d:%d", pid, tid);
 		return l->buf;
 	}
-	name = u64map_get(&l->exe, (uint64_t)pid);
-	if (!name) {
-		if (tracer_process_info(t, pid, &info) || !info.exe)
-			info.exe = "?";
-		slash = strrchr(info.exe, '/');
-		name = xstrdup_safe(slash ? slash + 1 : info.exe);     /* the target's name */
-		u64map_put(&l->exe, (uint64_t)pid, (void *)name);
-	}
-	snprintf(l->buf, sizeof(l->buf), "%.60s(%d)", name, pid);
-	return l->buf;
+	label = u64map_get(&l->exe, (uint64_t)pid);
+	if (label)
+		return label;
+	/* made once per process: "name(pid)", the name escaped (it is the
+	 * target's) and cut to 60 bytes */
+	if (tracer_process_info(t, pid, &info) || !info.exe)
+		info.exe = "?";
+	slash = strrchr(info.exe, '/');
+	name = xstrdup_safe(slash ? slash + 1 : info.exe);
+	label = xasprintf("%.60s(%d)", name, pid);
+	free(name);
+	u64map_put(&l->exe, (uint64_t)pid, label);
+	return label;
 }

@@ -15,8 +15,8 @@
 #include "tracer/tracer.h"
 
 struct labels {
-	struct u64map exe;     /* pid -> malloc'd base name of its executable */
-	char buf[96];          /* the last label made */
+	struct u64map exe;     /* pid -> malloc'd "name(pid)" */
+	char buf[32];          /* the last "pid:tid" made */
 };
 
 void labels_init(struct labels *l);
