@@ -111,7 +111,7 @@ static unsigned adopt_range(struct tproc *p, struct pmod *pm, int fd, uint64_t v
 	return found;
 }
 
-static void infer_module(struct tracer *t, struct tproc *p, struct pmod *pm, struct cleanup_report *r)
+static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report *r)
 {
 	const struct tmodule *tm = pm->tm;
 	const struct elf_module *e = tm->elf;
@@ -146,7 +146,6 @@ static void infer_module(struct tracer *t, struct tproc *p, struct pmod *pm, str
 	if (!python_code_dealloc(p, pm, &fn))
 		r->hooks += adopt_range(p, pm, fd, fn - pm->bias, 32, SITE_CODEFREE);
 	close(fd);
-	(void)t;
 }
 
 int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
@@ -197,12 +196,15 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 			}
 		}
 		free(je);
-		return 0;
+	} else {
+		for (i = 0; i < p->nmods; i++)
+			infer_module(p, &p->mods[i], r);
+		for (i = 0; i < p->nmods; i++)
+			r->semaphores += (unsigned)p->mods[i].nsems;
 	}
-	for (i = 0; i < p->nmods; i++)
-		infer_module(t, p, &p->mods[i], r);
-	for (i = 0; i < p->nmods; i++)
-		r->semaphores += (unsigned)p->mods[i].nsems;
+	/* counted as arming counts them: detaching takes them off again */
+	t->stats.sites_armed += r->sites;
+	t->stats.semaphores += r->semaphores;
 	return 0;
 }
 
