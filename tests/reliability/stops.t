@@ -180,6 +180,9 @@ is "$line" "continued" "SIGCONT: its parent sees it continue"
 kill -STOP "$child"
 read -r -t 30 -u "$pe" line
 stop_ptap INT
+# PTRACE_DETACH wakes a task in group-stop, which goes straight back into
+# it: wait (bounded) for it to be there, rather than catch it on its way
+timeout 10 bash -c "until [ \"\$(awk '/^State:/ {print \$2}' /proc/$child/status)\" = T ]; do read -rt 0.02 <> <(:) || true; done"
 is "$(awk '/^State:/ {print $2}' "/proc/$child/status")" "T" "detached while stopped: it stays stopped, as ptap found it"
 kill -CONT "$child"
 read -r -t 30 -u "$pe" line
