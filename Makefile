@@ -23,6 +23,8 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
 PKG_LIBS := -lelf -lunwind-ptrace -lunwind-generic -lunwind -lncursesw -ltinfo
 endif
+# Zydis (the x86 decoder of the site check) ships no pkg-config file.
+PKG_LIBS += -lZydis
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	-Wstrict-prototypes -Wmissing-prototypes -Wvla
@@ -35,7 +37,9 @@ LDLIBS := $(PKG_LIBS) -lm
 SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 
-SRC := $(wildcard common/*.c arch/*.c elf/*.c tracer/*.c ui/*.c)
+# The recorder ptap puts into targets, as a C array (see "The recorder").
+BLOB_SRC := build/inproc/blob.c
+SRC := $(wildcard common/*.c arch/*.c elf/*.c tracer/*.c ui/*.c) $(BLOB_SRC)
 MAIN_SRC := ui/main.c
 LIB_SRC := $(filter-out $(MAIN_SRC),$(SRC))
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -43,8 +47,8 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 REL := build/release
 ASAN := build/asan
 
-rel_obj = $(patsubst %.c,$(REL)/%.o,$(1))
-asan_obj = $(patsubst %.c,$(ASAN)/%.o,$(1))
+rel_obj = $(patsubst %.c,$(REL)/%.o,$(patsubst build/%,%,$(1)))
+asan_obj = $(patsubst %.c,$(ASAN)/%.o,$(patsubst build/%,%,$(1)))
 
 UNIT_REL := $(patsubst tests/unit/%.c,$(REL)/tests/%,$(UNIT_SRC))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(ASAN)/tests/%,$(UNIT_SRC))
@@ -62,6 +66,32 @@ $(ASAN)/ptap: $(call asan_obj,$(SRC))
 
 asan: $(ASAN)/ptap $(UNIT_ASAN)
 units: $(UNIT_REL)
+
+# The recorder: freestanding, position-independent, general-purpose
+# registers only, no writable data; linked flat by inproc/mkblob.sh.
+BLOB_CFLAGS := -std=gnu11 -I. -O2 $(WARN) -ffreestanding -fno-builtin -nostdlib -fPIE \
+	-fvisibility=hidden -mgeneral-regs-only -fno-stack-protector -fno-stack-clash-protection \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
+	-fno-tree-loop-distribute-patterns -fno-jump-tables -ffunction-sections
+
+build/inproc/recorder.o: inproc/recorder.c inproc/abi.h
+	$(call msg,CC-TGT,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BLOB_CFLAGS) -c -o $@ $<
+
+$(BLOB_SRC): build/inproc/recorder.o inproc/mkblob.sh inproc/blob.ld
+	$(call msg,BLOB,$@)
+	$(Q)inproc/mkblob.sh $< build/inproc/recorder.elf $@
+
+$(REL)/inproc/blob.o: $(BLOB_SRC)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(ASAN)/inproc/blob.o: $(BLOB_SRC)
+	$(call msg,CC-SAN,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
 $(REL)/%.o: %.c
 	$(call msg,CC,$<)
