@@ -76,7 +76,7 @@ static const struct ZydisDecodedInstructionRawImm_ *rel_imm(const ZydisDecodedIn
 
 static bool is_padding(const ZydisDecodedInstruction *in)
 {
-	return in->meta.category == ZYDIS_CATEGORY_NOP || in->mnemonic == ZYDIS_MNEMONIC_INT3;
+	return in->mnemonic == ZYDIS_MNEMONIC_NOP || in->mnemonic == ZYDIS_MNEMONIC_INT3;
 }
 
 static bool is_terminal(const ZydisDecodedInstruction *in)

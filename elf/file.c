@@ -119,3 +119,58 @@ int elf_file_segments(const struct elf_file *f, bool skip_bad, struct elf_segmen
 	}
 	return 0;
 }
+
+Elf_Data *elf_section_data(const struct elf_file *f, Elf_Scn *scn, GElf_Shdr *sh)
+{
+	if (!scn || !gelf_getshdr(scn, sh) || !elf_section_in_file(f, sh))
+		return NULL;
+	return elf_getdata(scn, NULL);
+}
+
+Elf_Scn *elf_section_named(const struct elf_file *f, const char *want)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+	const char *name;
+
+	if (elf_getshdrstrndx(f->elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			return NULL;
+		name = elf_strptr(f->elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, want))
+			return scn;
+	}
+	return NULL;
+}
+
+#define NT_GNU_BUILD_ID_TYPE 3
+
+size_t elf_file_build_id(const struct elf_file *f, uint8_t *id)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	GElf_Nhdr nh;
+	Elf_Data *d;
+	size_t off, name_off, desc_off;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_section_data(f, scn, &sh);
+		for (off = 0; d && off < d->d_size;) {
+			off = gelf_getnote(d, off, &nh, &name_off, &desc_off);
+			if (!off)
+				break;
+			if (nh.n_type == NT_GNU_BUILD_ID_TYPE && nh.n_namesz == 4 &&
+			    !memcmp((const char *)d->d_buf + name_off, "GNU", 4) &&
+			    nh.n_descsz && nh.n_descsz <= ELF_BUILD_ID_MAX) {
+				memcpy(id, (const char *)d->d_buf + desc_off, nh.n_descsz);
+				return nh.n_descsz;
+			}
+		}
+	}
+	return 0;
+}

@@ -48,4 +48,15 @@ bool elf_section_in_file(const struct elf_file *f, const GElf_Shdr *sh);
 int elf_file_segments(const struct elf_file *f, bool skip_bad, struct elf_segment **segs,
 		      size_t *nsegs, size_t *cap);
 
+/* A section's bytes, checked to lie in the file (sh gets its header);
+ * NULL if scn is NULL or they cannot be read. */
+Elf_Data *elf_section_data(const struct elf_file *f, Elf_Scn *scn, GElf_Shdr *sh);
+/* The section called want, or NULL. */
+Elf_Scn *elf_section_named(const struct elf_file *f, const char *want);
+
+/* The GNU build-id note's bytes into id (ELF_BUILD_ID_MAX of room): their
+ * number, or 0 if there is none. */
+#define ELF_BUILD_ID_MAX 64
+size_t elf_file_build_id(const struct elf_file *f, uint8_t *id);
+
 #endif

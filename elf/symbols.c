@@ -43,35 +43,6 @@
 
 /* Far above any real program (libxul has about a million). */
 #define MAX_SYMBOLS (8u << 20)
-#define BUILD_ID_MAX 64
-#define NT_GNU_BUILD_ID_TYPE 3
-
-/* The section's bytes, checked to lie in the file; NULL if not readable. */
-static Elf_Data *section_data(const struct elf_file *f, Elf_Scn *scn, GElf_Shdr *sh)
-{
-	if (!scn || !gelf_getshdr(scn, sh) || !elf_section_in_file(f, sh))
-		return NULL;
-	return elf_getdata(scn, NULL);
-}
-
-static Elf_Scn *section_named(const struct elf_file *f, const char *want)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	GElf_Shdr sh;
-	const char *name;
-
-	if (elf_getshdrstrndx(f->elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(f->elf, scn))) {
-		if (!gelf_getshdr(scn, &sh))
-			return NULL;
-		name = elf_strptr(f->elf, shstrndx, sh.sh_name);
-		if (name && !strcmp(name, want))
-			return scn;
-	}
-	return NULL;
-}
 
 static Elf_Scn *section_of_type(const struct elf_file *f, uint32_t type)
 {
@@ -84,40 +55,12 @@ static Elf_Scn *section_of_type(const struct elf_file *f, uint32_t type)
 	return NULL;
 }
 
-/* The GNU build-id note's bytes: their number, or 0 if there is none. */
-static size_t build_id(const struct elf_file *f, uint8_t *id)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	GElf_Nhdr nh;
-	Elf_Data *d;
-	size_t off, name_off, desc_off;
-
-	while ((scn = elf_nextscn(f->elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		d = section_data(f, scn, &sh);
-		for (off = 0; d && off < d->d_size;) {
-			off = gelf_getnote(d, off, &nh, &name_off, &desc_off);
-			if (!off)
-				break;
-			if (nh.n_type == NT_GNU_BUILD_ID_TYPE && nh.n_namesz == 4 &&
-			    !memcmp((const char *)d->d_buf + name_off, "GNU", 4) &&
-			    nh.n_descsz && nh.n_descsz <= BUILD_ID_MAX) {
-				memcpy(id, (const char *)d->d_buf + desc_off, nh.n_descsz);
-				return nh.n_descsz;
-			}
-		}
-	}
-	return 0;
-}
-
 /* .gnu_debuglink: the debug file's base name and the CRC32 of its bytes. */
 static char *debuglink(const struct elf_file *f, uint32_t *crc)
 {
-	Elf_Scn *scn = section_named(f, ".gnu_debuglink");
+	Elf_Scn *scn = elf_section_named(f, ".gnu_debuglink");
 	GElf_Shdr sh;
-	Elf_Data *d = section_data(f, scn, &sh);
+	Elf_Data *d = elf_section_data(f, scn, &sh);
 	const char *s;
 	size_t len, at;
 
@@ -172,12 +115,12 @@ static bool file_crc_is(int fd, uint32_t want)
 static bool debug_candidate(const char *candidate, const uint8_t *id, size_t id_len, bool use_crc,
 			    uint32_t crc, struct elf_file *out)
 {
-	uint8_t other[BUILD_ID_MAX];
+	uint8_t other[ELF_BUILD_ID_MAX];
 	size_t other_len;
 
 	if (elf_file_open(candidate, -1, out, NULL))
 		return false;
-	other_len = build_id(out, other);
+	other_len = elf_file_build_id(out, other);
 	if (id_len && other_len) {
 		if (other_len == id_len && !memcmp(other, id, id_len))
 			return true;
@@ -192,11 +135,11 @@ static bool debug_candidate(const char *candidate, const uint8_t *id, size_t id_
 static char *debug_file_find(const struct elf_file *f, const char *path, const char *debug_dir,
 			     struct elf_file *out)
 {
-	uint8_t id[BUILD_ID_MAX];
-	size_t id_len = build_id(f, id), i;
+	uint8_t id[ELF_BUILD_ID_MAX];
+	size_t id_len = elf_file_build_id(f, id), i;
 	uint32_t crc = 0;
 	char *link, *dir, *cand[4] = { NULL, NULL, NULL, NULL };
-	char hex[2 * BUILD_ID_MAX + 1];
+	char hex[2 * ELF_BUILD_ID_MAX + 1];
 	char *found = NULL;
 	const char *slash;
 
@@ -271,7 +214,7 @@ static bool section_is_code(const struct elf_file *f, size_t ndx)
 static void add_table(struct symtab *st, size_t *cap, const struct elf_file *f, Elf_Scn *scn)
 {
 	GElf_Shdr sh;
-	Elf_Data *d = section_data(f, scn, &sh);
+	Elf_Data *d = elf_section_data(f, scn, &sh);
 	size_t entsize = gelf_fsize(f->elf, ELF_T_SYM, 1, EV_CURRENT), count, i;
 	GElf_Sym sym;
 	const char *name;
