@@ -116,7 +116,7 @@ static inline int64_t sign_extend(uint64_t v, unsigned size)
 }
 
 /* Turn the raw bits of an argument into its value as rendered. */
-static void finish_value(const struct arg_op *op, uint64_t raw, struct value *v)
+void argeval_finish(const struct arg_op *op, uint64_t raw, struct value *v)
 {
 	unsigned size = op->size;
 	float f32;
@@ -308,7 +308,7 @@ int argeval_run(const struct arg_prog *prog, const struct arch_regs *regs, uint6
 			set_error(&out[i], -EINVAL, 0);
 			continue;
 		}
-		finish_value(op, raw[i], &out[i]);
+		argeval_finish(op, raw[i], &out[i]);
 		/* a string whose pointer we already have joins the same read */
 		if (op->render == RENDER_STR &&
 		    strread_start(prog, i, out[i].u, cache, scratch, &str[i], &out[i])) {
@@ -329,7 +329,7 @@ int argeval_run(const struct arg_prog *prog, const struct arch_regs *regs, uint6
 					set_error(&out[a], pieces[j].err, pieces[j].addr);
 					continue;
 				}
-				finish_value(&prog->op[a], raw[a], &out[a]);
+				argeval_finish(&prog->op[a], raw[a], &out[a]);
 				if (prog->op[a].render == RENDER_STR &&
 				    strread_start(prog, a, out[a].u, cache, scratch, &str[a], &out[a])) {
 					strread_piece(&str[a], scratch->max, &pieces[n]);

@@ -79,6 +79,11 @@ int argeval_run(const struct arg_prog *prog, const struct arch_regs *regs, uint6
 		struct mem *mem, struct arg_scratch *scratch, struct strcache *cache,
 		struct value *out);
 
+/* Turn an argument's raw bits (as read, not yet truncated) into its value
+ * as op renders it: what argeval_run does for each non-string value, and
+ * what the in-process engine does with the bits its recorder read. */
+void argeval_finish(const struct arg_op *op, uint64_t raw, struct value *v);
+
 /* Parse a type name of a -e type list ("str", "u64", "hex", ...):
  * 0 and *render, or -EINVAL. */
 int render_parse(const char *name, size_t len, uint8_t *render);

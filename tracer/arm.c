@@ -59,6 +59,11 @@ static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_
 	err = elf_module_open(e->path, fd, &elf);
 	if (!err && elf->dl_debug_state && elf_module_symbol(e->path, fd, "_r_debug", &m->r_debug))
 		m->r_debug = 0;
+	/* glibc tells where a thread's id lies, for libthread_db: the
+	 * in-process recorder reads it instead of making a system call */
+	if (!err && inproc_enabled(t) &&
+	    elf_module_symbol(e->path, fd, "_thread_db_pthread_tid", &m->tid_desc))
+		m->tid_desc = 0;
 	for (i = 0; !err && i < elf->nprobes && !m->is_python; i++)
 		m->is_python = !strcmp(elf->probes[i].provider, "python");
 	if (m->is_python) {
@@ -95,6 +100,7 @@ void tracer_modules_free(struct tracer *t)
 		if (m->elf)
 			elf_module_free(m->elf);
 		free(m->probes);
+		free(m->verdicts);
 		free(m);
 	}
 	t->modules = NULL;
@@ -148,6 +154,14 @@ static struct site *site_new(struct pmod *pm)
 }
 
 static void pmod_index_sites(struct tproc *p, struct pmod *pm);
+
+static void journal_any_site(struct journal *j, const struct site *s, bool done)
+{
+	if (s->jump)
+		journal_jump(j, s->addr, s->jorig, ARCH_JUMP_LEN, done);
+	else
+		journal_site(j, s->addr, s->orig, done);
+}
 
 /* A site added to a module already armed: every struct site of the module
  * may move, so the index is rebuilt; pointers to the module's sites held
@@ -248,6 +262,7 @@ static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
 {
 	uint64_t addr = pi->sdt->pc + pm->bias;
 	const struct map_entry *e = procmaps_find(maps, addr);
+	const char *why = NULL;
 	char what[160];
 	struct site *s;
 
@@ -259,6 +274,18 @@ static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
 	}
 	if (u64map_get(&p->sites, addr))
 		return;
+	if (inproc_enabled(t) && !(p->flags & TP_SHARED_MM)) {
+		struct site js;
+
+		if (!inproc_arm_site(t, p, pm, pi, addr, &js, &why)) {
+			*site_new(pm) = js;
+			t->stats.sites_armed++;
+			t->stats.sites_jump++;
+			return;
+		}
+		pr_info("arm", "pid %d: %s at 0x%llx: int3: %s", p->pid, what,
+			(unsigned long long)addr, why);
+	}
 	if (trap_write(t, p, addr, arch_site_insn, what))
 		return;
 	s = site_new(pm);
@@ -267,6 +294,7 @@ static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
 	s->kind = SITE_PROBE;
 	s->probe = pi;
 	s->bias = pm->bias;
+	s->why = why;
 	t->stats.sites_armed++;
 }
 
@@ -319,6 +347,9 @@ static void pmod_arm(struct tracer *t, struct tproc *p, struct pmod *pm, const s
 	if (tm->elf->dl_debug_state)
 		arm_dlhook(t, p, pm, maps);
 	pmod_index_sites(p, pm);
+	/* the recorder's string cache needs CPython's code_dealloc hooked */
+	if (p->ip.state == IPS_ON && tm->is_python)
+		inproc_arm_codefree(t, p, pm);
 }
 
 static void pmod_release(struct tracer *t, struct tproc *p, struct pmod *pm)
@@ -328,6 +359,7 @@ static void pmod_release(struct tracer *t, struct tproc *p, struct pmod *pm)
 	for (i = 0; i < pm->nsites; i++) {
 		u64map_del(&p->sites, pm->sites[i].addr);
 		t->stats.sites_armed -= pm->sites[i].kind == SITE_PROBE;
+		t->stats.sites_jump -= pm->sites[i].kind == SITE_PROBE && pm->sites[i].jump;
 	}
 	t->stats.semaphores -= pm->nsems;
 	free(pm->sites);
@@ -384,7 +416,7 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 			continue;
 		}
 		for (j = 0; j < p->mods[i].nsites; j++)
-			journal_site(&p->journal, p->mods[i].sites[j].addr, p->mods[i].sites[j].orig, true);
+			journal_any_site(&p->journal, &p->mods[i].sites[j], true);
 		for (j = 0; j < p->mods[i].nsems; j++)
 			journal_sem(&p->journal, p->mods[i].sems[j], true);
 		pmod_release(t, p, &p->mods[i]);
@@ -400,6 +432,7 @@ void proc_forget_image(struct tracer *t, struct tproc *p)
 	size_t i;
 
 	strcache_reset(&p->strcache, STRCACHE_UNTRIED);
+	inproc_forget(t, p);
 	for (i = 0; i < p->nmods; i++)
 		pmod_release(t, p, &p->mods[i]);
 	free(p->mods);
@@ -434,7 +467,8 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 			memcpy(dst->sems, src->sems, src->nsems * sizeof(*dst->sems));
 		for (j = 0; j < dst->nsites; j++) {
 			t->stats.sites_armed += dst->sites[j].kind == SITE_PROBE;
-			journal_site(&child->journal, dst->sites[j].addr, dst->sites[j].orig, false);
+			t->stats.sites_jump += dst->sites[j].kind == SITE_PROBE && dst->sites[j].jump;
+			journal_any_site(&child->journal, &dst->sites[j], false);
 		}
 		for (j = 0; j < dst->nsems; j++)
 			journal_sem(&child->journal, dst->sems[j], false);
@@ -452,6 +486,7 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 {
 	size_t i, j;
 	int err, ret = 0;
+	bool gone = false;
 	uint8_t byte;
 
 	for (i = 0; i < p->nmods; i++) {
@@ -460,6 +495,16 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 		for (j = 0; j < pm->nsites; j++) {
 			const struct site *s = &pm->sites[j];
 
+			if (s->jump) {
+				err = inproc_disarm_site(t, p, s);
+				gone |= err == -ESRCH;
+				if (err && err != -ESRCH && err != -EILSEQ) {
+					tracer_notice(t, "pid %d: cannot restore the bytes at 0x%llx: %s",
+						      p->pid, (unsigned long long)s->addr, strerror(-err));
+					ret = err;
+				}
+				continue;
+			}
 			err = mem_read(&p->mem, s->addr, &byte, 1);
 			if (!err && byte != arch_trap_insn) {
 				tracer_notice(t, "pid %d: the int3 at 0x%llx was changed by someone else "
@@ -469,6 +514,7 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 			}
 			if (!err)
 				err = mem_write(&p->mem, s->addr, &s->orig, 1);
+			gone |= err == -ESRCH;
 			if (!err)
 				journal_site(&p->journal, s->addr, s->orig, true);
 			if (err && err != -ESRCH) {
@@ -495,8 +541,40 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 	p->nmods = p->cap_mods = 0;
 	u64map_free(&p->sites);
 	strcache_reset(&p->strcache, STRCACHE_UNTRIED);
+	inproc_teardown(t, p, gone);
 	journal_close(&p->journal, ret == 0);
 	return ret;
+}
+
+void proc_jumps_to_traps(struct tracer *t, struct tproc *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nmods; i++) {
+		struct pmod *pm = &p->mods[i];
+
+		for (j = 0; j < pm->nsites;) {
+			struct site *s = &pm->sites[j];
+
+			if (!s->jump || inproc_disarm_site(t, p, s)) {
+				j++;
+				continue;
+			}
+			t->stats.sites_jump -= s->kind == SITE_PROBE;
+			if (s->kind == SITE_PROBE && !trap_write(t, p, s->addr, arch_site_insn,
+								 "probe site")) {
+				s->jump = false;
+				s->orig = arch_site_insn;
+				j++;
+				continue;
+			}
+			/* a hook, or no int3 possible: the bytes are the file's again */
+			t->stats.sites_armed -= s->kind == SITE_PROBE;
+			u64map_del(&p->sites, s->addr);
+			*s = pm->sites[--pm->nsites];
+			pmod_index_sites(p, pm);
+		}
+	}
 }
 
 bool proc_has_armed(const struct tproc *p)

@@ -57,6 +57,9 @@ struct event {
 	pid_t pid;               /* process (thread group) */
 	pid_t tid;               /* thread */
 	const struct probe_info *probe;
+	uint64_t count;          /* hits this event stands for: 1, or more when the
+	                            engine counted them (tracer_config.aggregate);
+	                            time_ns is then when they were collected and tid 0 */
 	int nargs;
 	struct value args[ARGSPEC_MAX_ARGS];
 };

@@ -20,6 +20,7 @@
 #include "arch/arch.h"
 #include "common/hashmap.h"
 #include "tracer/argeval.h"
+#include "tracer/inproc.h"
 #include "tracer/journal.h"
 #include "tracer/mem.h"
 #include "tracer/procmaps.h"
@@ -35,10 +36,13 @@
  *              thread without it sits in a ptrace-stop we have not ended.
  * TT_NEW       set for an auto-attached thread or child whose first stop
  *              has not been seen yet; cleared by that stop.
+ * TT_LISTEN    held (tracer_hold) in a group-stop: tracer_release ends
+ *              the hold with PTRACE_LISTEN, so the stop goes on.
  */
 enum {
 	TT_RUNNING = 1u << 0,
 	TT_NEW = 1u << 1,
+	TT_LISTEN = 1u << 2,
 };
 
 struct tproc;
@@ -77,14 +81,19 @@ enum site_kind {
 	SITE_CODEFREE,               /* CPython's code_dealloc: drop cached names */
 };
 
-/* One int3 ptap wrote into a process. */
+/* One int3, or one jump of the in-process engine, ptap wrote into a process. */
 struct site {
-	uint64_t addr;               /* run-time address of the int3 */
-	uint8_t orig;                /* the byte it replaced */
+	uint64_t addr;               /* run-time address of the int3 or the jump */
+	uint8_t orig;                /* int3: the byte it replaced */
 	uint8_t kind;                /* enum site_kind */
+	bool jump;                   /* a jump to a trampoline, not an int3 */
 	const struct probe_info *probe;   /* SITE_PROBE */
 	uint64_t bias;               /* of the module, for SYMBOL arguments */
-	struct arch_copy_hook copy;  /* SITE_CODEFREE: the instruction it replaced */
+	struct arch_copy_hook copy;  /* int3 SITE_CODEFREE: the instruction it replaced */
+	uint32_t ip_index;           /* jump: its index in the process's site table */
+	uint8_t jorig[ARCH_JUMP_LEN];   /* jump: the bytes it replaced */
+	uint8_t jbytes[ARCH_JUMP_LEN];  /* jump: the jump itself */
+	const char *why;             /* int3 where a jump was wanted: why (borrowed) */
 };
 
 /*
@@ -126,6 +135,9 @@ struct tproc {
 	struct journal journal;      /* what we changed, on disk (tracer/journal.h) */
 	char *exe;                   /* executable path as the target sees it */
 	uint64_t hits;
+	struct ip_proc ip;           /* the in-process engine (tracer/inproc.h) */
+	pid_t forked_from;           /* a forked child until its first stop: the
+	                                parent, whose engine state it inherits */
 };
 
 /* The process whose memory p runs in (itself, or a vfork parent). */
@@ -170,11 +182,21 @@ struct tracer {
 	struct tracer_stats stats;
 	uint64_t woke_ns;            /* when waitpid last returned (0: not in the loop) */
 	struct arch_regs regs;       /* the stopped thread's, at a hit */
+	unsigned inproc_procs;       /* processes whose in-process engine is on */
+	bool hold_all;               /* tracer_hold in progress: keep every stop */
+	struct tproc *hold_proc;     /* ... or those of this process */
+	struct {                     /* the recorders' clock, the TSC, against now_ns() */
+		bool use;            /* timestamps are TSC ticks (else ns already) */
+		uint64_t tsc0, ns0;
+		double ns_per_tick;
+	} tsc;
 	struct arg_scratch scratch;  /* string bytes of the current event */
 	struct event ev;
 };
 
 /* tracer/loop.c */
+/* Handle one stop; when detaching (or holding: tracer_hold), the thread
+ * is kept stopped instead of resumed. */
 void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching);
 void tracer_signals_default(void);
 void tracer_notice(struct tracer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -196,6 +218,11 @@ void proc_free(struct tracer *t, struct tproc *p, bool remove_journal);
 int thread_resume(struct tracer *t, struct tthread *th, int sig);
 void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited);
 void tracer_detach_all(struct tracer *t);
+/* Stop every thread of p (of every process if p is NULL) and keep them
+ * stopped, handling what they report meanwhile; tracer_release lets them
+ * go as they were (a signal to deliver, a group-stop). */
+void tracer_hold(struct tracer *t, struct tproc *p);
+void tracer_release(struct tracer *t, struct tproc *p);
 int tracee_seize(pid_t tid, bool launched);
 
 /* tracer/python.c */
@@ -204,6 +231,8 @@ void python_strcache_try(struct tracer *t, struct tproc *mm, const struct probe_
  * cache's hook); -errno if this interpreter's layout is not known. */
 int python_code_dealloc(struct tproc *mm, const struct pmod *pm, uint64_t *addr);
 int python_code_freed(struct tracer *t, struct tthread *th, const struct site *s, bool detaching);
+/* The string cache's layout for CPython module pm of mm: 0, or -ENOTSUP. */
+int python_strcache_layout(struct tproc *mm, const struct pmod *pm, struct strcache_layout *lay);
 
 /* tracer/arm.c */
 void pmod_add_site(struct tproc *p, struct pmod *pm, const struct site *s);
@@ -212,6 +241,8 @@ void pmod_add_site(struct tproc *p, struct pmod *pm, const struct site *s);
  * probes share it). */
 bool pmod_add_sem(struct pmod *pm, uint64_t addr);
 int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what);
+/* Turn p's jumps into int3s (a forked child the engine cannot serve). */
+void proc_jumps_to_traps(struct tracer *t, struct tproc *p);
 int proc_scan_modules(struct tracer *t, struct tproc *p);
 void proc_forget_image(struct tracer *t, struct tproc *p);
 void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc *parent);

@@ -136,6 +136,24 @@ void journal_sem(struct journal *j, uint64_t addr, bool done)
 		dprintf(j->fd, "%ssem %" PRIx64 "\n", done ? "-" : "", addr);
 }
 
+void journal_jump(struct journal *j, uint64_t addr, const uint8_t *orig, size_t len, bool done)
+{
+	char hex[2 * 16 + 1];
+	size_t i;
+
+	if (j->fd < 0 || len > 16)
+		return;
+	for (i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", orig[i]);
+	dprintf(j->fd, "%sjump %" PRIx64 " %s\n", done ? "-" : "", addr, hex);
+}
+
+void journal_region(struct journal *j, uint64_t addr, uint64_t len, const char *kind, bool done)
+{
+	if (j->fd >= 0)
+		dprintf(j->fd, "%sregion %" PRIx64 " %" PRIx64 " %s\n", done ? "-" : "", addr, len, kind);
+}
+
 void journal_close(struct journal *j, bool remove)
 {
 	if (j->fd >= 0)

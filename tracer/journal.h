@@ -33,6 +33,10 @@ void journal_init(struct journal *j);
 void journal_open(struct journal *j, pid_t pid);
 void journal_site(struct journal *j, uint64_t addr, uint8_t orig, bool done);
 void journal_sem(struct journal *j, uint64_t addr, bool done);
+/* A jump written at addr over len bytes orig (the in-process engine). */
+void journal_jump(struct journal *j, uint64_t addr, const uint8_t *orig, size_t len, bool done);
+/* A region ptap mapped in the process: "code", "data" or "ctl". */
+void journal_region(struct journal *j, uint64_t addr, uint64_t len, const char *kind, bool done);
 /* Close it; remove the file when nothing in the process is left to undo. */
 void journal_close(struct journal *j, bool remove);
 

@@ -14,6 +14,7 @@
 #include "tracer/internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "tracer/inject.h"
 
 static volatile sig_atomic_t sig_stop_flag;     /* SIGINT, SIGTERM, SIGHUP came */
 static volatile sig_atomic_t sig_stop_signo;
@@ -44,9 +46,16 @@ static void on_alarm(int sig)
 	sig_tick_flag = 1;
 }
 
+/* Only to end ppoll when a tracee stops (idle_wait). */
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
 void tracer_signals_install(void)
 {
 	struct sigaction sa;
+	sigset_t mask;
 
 	sig_stop_flag = 0;
 	sig_tick_flag = 0;
@@ -61,6 +70,11 @@ void tracer_signals_install(void)
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -71,7 +85,7 @@ bool tracer_signal_pending(void)
 
 void tracer_signals_default(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM, SIGPIPE, SIGWINCH };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM, SIGPIPE, SIGWINCH, SIGCHLD };
 	sigset_t all;
 	size_t i;
 
@@ -158,7 +172,7 @@ static enum stop_kind classify(struct tracer *t, struct tthread *th, int status,
 	if (!mm->sites.count || arch_regs_fetch(th->tid, &t->regs))
 		return SK_SIGNAL;
 	*site = u64map_get(&mm->sites, arch_regs_pc(&t->regs) - 1);
-	if (!*site)
+	if (!*site || (*site)->jump)
 		return SK_SIGNAL;
 	switch ((*site)->kind) {
 	case SITE_DLHOOK:
@@ -182,6 +196,9 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 		return;         /* a vfork child we do not follow: silent */
 	if (unlikely(pi->prog.need_vec) && arch_regs_fetch_vec(th->tid, &t->regs))
 		return;
+	/* this thread's earlier hits at jump sites come first */
+	if (unlikely(mm->ip.state == IPS_ON))
+		inproc_drain(t, mm);
 	proc_mem_via(th);
 	/* once per interpreter image; may add a site (s is stale after it) */
 	if (unlikely(pi->prog.cache_mask && mm->strcache.state == STRCACHE_UNTRIED))
@@ -191,6 +208,7 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 	ev->pid = p->pid;
 	ev->tid = th->tid;
 	ev->probe = pi;
+	ev->count = 1;
 	ev->nargs = pi->prog.nargs;
 	hits = mm->strcache.hits;
 	misses = mm->strcache.misses;
@@ -248,6 +266,20 @@ static int on_dlhook(struct tracer *t, struct tthread *th, const struct site *s,
 	return 0;
 }
 
+/* A forked child's first stop, before it runs an instruction: it has
+ * its parent's jumps and trampolines but a zeroed control page; give it
+ * its own data region (or, unfollowed, let the jumps be undone). */
+static void child_first_stop(struct tracer *t, struct tproc *c)
+{
+	struct tproc *parent = u64map_get(&t->procs, (uint64_t)c->forked_from);
+
+	c->forked_from = 0;
+	if (parent && parent->ip.state == IPS_ON)
+		inproc_fork(t, c, parent, !(c->flags & TP_UNFOLLOWED));
+	else if (!(c->flags & TP_UNFOLLOWED))
+		proc_jumps_to_traps(t, c);      /* nothing to copy from: int3s */
+}
+
 /* Undo a --no-follow child's inherited int3s and semaphores and let it go. */
 static int release_unfollowed(struct tracer *t, struct tthread *th)
 {
@@ -293,6 +325,7 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 			c->mm_owner = proc_mm(p);
 		} else {
 			proc_copy_arming(t, c, proc_mm(p));
+			c->forked_from = proc_mm(p)->pid;
 			if (t->cfg.no_follow)
 				c->flags |= TP_UNFOLLOWED;
 		}
@@ -317,6 +350,9 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	uint64_t k;
 	void *v;
 
+	/* what the old image recorded comes first */
+	if (p->ip.state == IPS_ON)
+		inproc_drain(t, p);
 	/* the thread that called execve now has the process's pid; every
 	 * other thread is gone, the old leader without an exit report */
 	ptrace(PTRACE_GETEVENTMSG, th->tid, NULL, &former);
@@ -355,6 +391,9 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	p->flags &= ~(TP_STARTED | TP_NOTICED);
 	free(p->exe);
 	p->exe = procmaps_exe_path(p->pid);
+	/* system calls can be run in it once execve has returned */
+	if (inproc_enabled(t) && !t->cfg.no_arm && inject_leave_syscall(th) == -ESRCH)
+		return RESUME_GONE;
 	if (t->hooks->process_exec)
 		t->hooks->process_exec(t->ctx, p->pid, p->exe ? p->exe : "?");
 	if (proc_scan_modules(t, p) == 0 && !proc_has_dlhook(p))
@@ -372,6 +411,12 @@ static void on_task_exit(struct tracer *t, struct tthread *th, int status)
 		t->launched_status = status;
 	if (p->nthreads)
 		return;
+	/* ptap's mapping of the ring outlives the process: read it to the end */
+	if (p->ip.state == IPS_ON) {
+		inproc_drain(t, p);
+		if (t->cfg.aggregate)
+			inproc_collect_counts(t);
+	}
 	if (t->hooks->process_exit && !(p->flags & (TP_UNFOLLOWED)) &&
 	    !(t->cfg.no_follow && p->flags & TP_SHARED_MM))
 		t->hooks->process_exit(t->ctx, p->pid, status);
@@ -397,6 +442,8 @@ static int dispatch(struct tracer *t, struct tthread *th, int status, bool detac
 		return RESUME_LISTEN;
 	case SK_FIRST_STOP:
 		th->flags &= ~TT_NEW;
+		if (th->proc->forked_from)
+			child_first_stop(t, th->proc);
 		if (th->proc->flags & TP_UNFOLLOWED)
 			return release_unfollowed(t, th);
 		return 0;
@@ -441,6 +488,7 @@ static bool our_trap_pending(struct tracer *t, struct tthread *th)
 
 void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 {
+
 	struct tthread *th = u64map_get(&t->threads, (uint64_t)tid);
 	int how;
 
@@ -452,6 +500,8 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 		return;
 	}
 	th->flags &= ~TT_RUNNING;
+	/* held (tracer_hold): handled as when detaching, and kept stopped */
+	detaching |= t->hold_all || th->proc == t->hold_proc;
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		on_task_exit(t, th, status);
 		return;
@@ -466,9 +516,12 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 			thread_resume(t, th, 0);
 			return;
 		}
-		/* hold it for detach; a signal it was to get goes with it */
+		/* hold it; a signal it was to get goes with it, a group-stop
+		 * goes on when it is let go */
 		if (how > 0)
 			th->pending_sig = how;
+		if (how == RESUME_LISTEN)
+			th->flags |= TT_LISTEN;
 		return;
 	}
 	thread_resume(t, th, how);
@@ -512,13 +565,32 @@ static void service_flags(struct tracer *t)
 		t->stop = true;
 		t->reason = TSTOP_DURATION;
 	}
+	if (t->inproc_procs)
+		inproc_clock_refine(t);
 	if (t->cfg.tick_ms && now >= t->next_tick_ns) {
 		t->next_tick_ns += (uint64_t)t->cfg.tick_ms * 1000000u;
 		if (t->next_tick_ns <= now)
 			t->next_tick_ns = now + (uint64_t)t->cfg.tick_ms * 1000000u;
+		if (t->inproc_procs) {
+			inproc_poll(t);
+			if (t->cfg.aggregate)
+				inproc_collect_counts(t);
+		}
 		if (t->hooks->tick)
 			t->hooks->tick(t->ctx, now);
 	}
+}
+
+/* Nothing in the rings, no stop to collect: sleep until a tracee stops
+ * (SIGCHLD), a signal comes, or a little while has passed. */
+static void idle_wait(void)
+{
+	struct timespec ts = { 0, 1000000 };
+	sigset_t mask;
+
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	sigdelset(&mask, SIGCHLD);
+	ppoll(NULL, 0, &ts, &mask);
 }
 
 static void ticker_set(unsigned ms)
@@ -573,7 +645,19 @@ enum tracer_stop tracer_run(struct tracer *t)
 			t->reason = TSTOP_TARGETS_GONE;
 			break;
 		}
-		tid = waitpid(-1, &status, __WALL);
+		if (t->inproc_procs) {
+			/* hits arrive in the rings, stops by SIGCHLD: look at both */
+			size_t n = inproc_poll(t);
+
+			tid = waitpid(-1, &status, __WALL | WNOHANG);
+			if (tid == 0) {
+				if (!n)
+					idle_wait();
+				continue;
+			}
+		} else {
+			tid = waitpid(-1, &status, __WALL);
+		}
 		if (tid < 0) {
 			if (errno == EINTR)
 				continue;

@@ -159,6 +159,26 @@ int python_code_dealloc(struct tproc *mm, const struct pmod *pm, uint64_t *addr)
 	return code_dealloc_address(mm, pm, l, addr);
 }
 
+int python_strcache_layout(struct tproc *mm, const struct pmod *pm, struct strcache_layout *lay)
+{
+	const struct python_layout *l = python_layout(pm->tm->python_version);
+
+	(void)mm;
+	if (!l || !pm->tm->py_code_type || !pm->tm->py_unicode_type)
+		return -ENOTSUP;
+	*lay = (struct strcache_layout){
+		.unicode_type = pm->tm->py_unicode_type + pm->bias,
+		.type_off = l->str_type,
+		.length_off = l->str_length,
+		.state_off = l->str_state,
+		.state_mask = l->str_compact_ascii,
+		.header = l->str_header,
+		.code_filename = l->code_filename,
+		.code_name = l->code_name,
+	};
+	return 0;
+}
+
 /*
  * At the first function marker of an interpreter image, place the hook
  * on code_dealloc and turn the cache on; if anything is not as expected,
@@ -176,7 +196,10 @@ void python_strcache_try(struct tracer *t, struct tproc *mm, const struct probe_
 	int off;
 
 	c->state = STRCACHE_OFF;
-	if (t->cfg.no_string_cache || !pm || !pm->tm->py_code_type || !pm->tm->py_unicode_type)
+	/* with the in-process engine, code_dealloc's hook is the recorder's:
+	 * the few int3 sites then read their names at every hit */
+	if (t->cfg.no_string_cache || !pm || mm->ip.state == IPS_ON ||
+	    python_strcache_layout(mm, pm, &c->lay))
 		return;
 	l = python_layout(pm->tm->python_version);
 	if (!l || code_dealloc_address(mm, pm, l, &fn) || mem_read(&mm->mem, fn, code, sizeof(code)))
@@ -194,16 +217,6 @@ void python_strcache_try(struct tracer *t, struct tproc *mm, const struct probe_
 	if (trap_write(t, mm, hook.addr, code[off], "code_dealloc"))
 		return;
 	pmod_add_site(mm, pm, &hook);
-	c->lay = (struct strcache_layout){
-		.unicode_type = pm->tm->py_unicode_type + pm->bias,
-		.type_off = l->str_type,
-		.length_off = l->str_length,
-		.state_off = l->str_state,
-		.state_mask = l->str_compact_ascii,
-		.header = l->str_header,
-		.code_filename = l->code_filename,
-		.code_name = l->code_name,
-	};
 	c->state = STRCACHE_ON;
 }
 

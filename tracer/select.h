@@ -25,6 +25,7 @@
 
 #include "elf/module.h"
 #include "tracer/argeval.h"
+#include "tracer/sitecheck.h"
 
 /* Probes the consumers recognise without comparing strings on each hit. */
 enum known_probe {
@@ -89,6 +90,12 @@ struct tmodule {
 	uint64_t py_code_type;       /* CPython's PyCode_Type and PyUnicode_Type */
 	uint64_t py_unicode_type;    /* (link-time), 0 if not found */
 	bool python_debug;           /* a Py_DEBUG build (exports _Py_RefTotal) */
+	uint64_t tid_desc;           /* glibc's _thread_db_pthread_tid (link-time), 0 if
+	                                not this module */
+	struct site_verdict *verdicts;   /* the in-process engine's site check: one per
+	                                probe, then code_dealloc's; NULL until needed */
+	size_t nverdicts;
+	uint64_t codefree;           /* link-time code_dealloc checked, 0 if none */
 	struct tmodule *next;        /* in the tracer's module cache */
 };
 

@@ -36,6 +36,7 @@
 #include "common/util.h"
 
 #define SEIZE_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+		       PTRACE_O_TRACESYSGOOD | \
 		       PTRACE_O_TRACEEXEC)
 
 struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigned flags)
@@ -86,6 +87,7 @@ struct tproc *proc_add(struct tracer *t, pid_t pid, unsigned flags)
 	p->pid = pid;
 	p->flags = flags;
 	mem_init(&p->mem, pid);
+	p->ip.memfd = -1;
 	u64map_init(&p->sites);
 	strcache_init(&p->strcache);
 	journal_init(&p->journal);
@@ -408,6 +410,12 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 	}
 	p = proc_add(t, pid, 0);
 	n = attach_threads(t, p);
+	if (n > 0 && inproc_enabled(t) && !t->cfg.no_arm) {
+		/* jumps are written with every thread stopped */
+		tracer_hold(t, p);
+		if (!u64map_get(&t->procs, (uint64_t)pid))
+			n = -ESRCH;
+	}
 	if (n <= 0) {
 		*why = n == -EPERM ? diagnose_eperm(pid)
 			: n == -ESRCH || n == 0 ? xasprintf("pid %d exited before it could be traced", pid)
@@ -422,6 +430,7 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 	n = proc_scan_modules(t, p);
 	if (n)
 		tracer_notice(t, "pid %d: cannot read its memory map: %s", pid, strerror(-n));
+	tracer_release(t, p);
 	i = 0;
 	while (u64map_next(&t->threads, &i, &k, &v))
 		if (((struct tthread *)v)->proc == p)
@@ -559,7 +568,19 @@ static bool any_running(struct tracer *t)
 	return false;
 }
 
-void tracer_detach_all(struct tracer *t)
+static bool any_running_in(struct tracer *t, const struct tproc *p)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v))
+		if (thread_running(v) && ((struct tthread *)v)->proc == p)
+			return true;
+	return false;
+}
+
+void tracer_hold(struct tracer *t, struct tproc *p)
 {
 	size_t i = 0;
 	uint64_t k;
@@ -567,24 +588,60 @@ void tracer_detach_all(struct tracer *t)
 	pid_t tid;
 	int status;
 
-	/* 1. stop every thread */
+	t->hold_all = !p;
+	t->hold_proc = p;
 	while (u64map_next(&t->threads, &i, &k, &v)) {
 		struct tthread *th = v;
 
-		if (thread_running(th) && !thread_is_new(th)) {
+		if (thread_running(th) && !thread_is_new(th) && (!p || th->proc == p))
 			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
-		}
 	}
-	/* 2. collect the stops, handling whatever arrives first */
-	while (any_running(t)) {
+	/* collect the stops, handling whatever arrives first (other
+	 * processes' stops too, which go on as usual) */
+	while (p ? any_running_in(t, p) : any_running(t)) {
 		tid = waitpid(-1, &status, __WALL);
 		if (tid < 0) {
 			if (errno == EINTR)
 				continue;
 			break;          /* ECHILD: every tracee is gone */
 		}
-		loop_handle(t, tid, status, true);
+		loop_handle(t, tid, status, false);
+		if (p && !u64map_get(&t->procs, (uint64_t)p->pid))
+			break;          /* it ended meanwhile */
 	}
+	t->hold_all = false;
+	t->hold_proc = NULL;
+}
+
+void tracer_release(struct tracer *t, struct tproc *p)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+		int how = th->pending_sig;
+
+		if (th->proc != p || thread_running(th) || thread_is_new(th))
+			continue;
+		if (th->flags & TT_LISTEN)
+			how = -1;       /* RESUME_LISTEN */
+		th->flags &= ~TT_LISTEN;
+		th->pending_sig = 0;
+		if (thread_resume(t, th, how) == -EIO && how == -1)
+			thread_resume(t, th, 0);   /* no longer in its group-stop */
+	}
+}
+
+void tracer_detach_all(struct tracer *t)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	/* 1. stop every thread, 2. collecting whatever they report first */
+	tracer_hold(t, NULL);
 	/* 3. restore each process, then let its threads go */
 	i = 0;
 	while (u64map_next(&t->procs, &i, &k, &v)) {

@@ -33,7 +33,9 @@ struct tracer *tracer_new(const struct tracer_config *cfg, const struct tracer_h
 	/* share one CPU with the targets: a ptrace stop then wakes ptap
 	 * without an inter-processor wake-up (see ptap(1), --no-pin) */
 	cpu = sched_getcpu();
-	if (!cfg->no_pin && cpu >= 0 && !sched_getaffinity(0, sizeof(t->own_cpus), &t->own_cpus)) {
+	/* not for the in-process engine, whose targets run on while ptap reads */
+	if (!cfg->no_pin && cfg->engine == TRACER_ENGINE_PTRACE && cpu >= 0 &&
+	    !sched_getaffinity(0, sizeof(t->own_cpus), &t->own_cpus)) {
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
 		if (!sched_setaffinity(0, sizeof(one), &one))

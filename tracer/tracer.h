@@ -45,8 +45,19 @@ struct tracer_hooks {
 	void (*notice)(void *ctx, const char *msg);
 };
 
+/* How hits reach ptap (ptap(1), "Engines"). */
+enum tracer_engine {
+	TRACER_ENGINE_INPROC,       /* a jump into code ptap puts in the target, where a
+	                               site allows it; an int3 elsewhere */
+	TRACER_ENGINE_PTRACE,       /* an int3 and a ptrace stop at every site */
+};
+
 struct tracer_config {
 	struct selection *sel;      /* probes to arm (borrowed) */
+	enum tracer_engine engine;
+	bool aggregate;             /* events may arrive counted (event.count > 1, the
+	                               in-process engine counts inside the target):
+	                               for consumers that only count */
 	bool no_follow;             /* do not trace forked children */
 	bool no_pin;                /* do not keep tracer and target on one CPU */
 	double duration;            /* stop after this many seconds; 0 = never */
@@ -71,9 +82,11 @@ enum tracer_stop {
 };
 
 struct tracer_stats {
-	uint64_t hits;              /* probe events delivered */
+	uint64_t hits;              /* probe events delivered (counted ones included) */
+	uint64_t dropped;           /* in-process hits lost: the ring stayed full */
 	uint64_t arg_errors;        /* arguments that could not be read */
-	uint64_t sites_armed;       /* int3s currently in place, all processes */
+	uint64_t sites_armed;       /* probe sites armed (int3s and jumps), all processes */
+	uint64_t sites_jump;        /* ... of which jumps (the in-process engine) */
 	uint64_t semaphores;        /* semaphores currently raised by ptap */
 	uint64_t handle_ns;         /* ptap's time from waking at a hit to resuming it, summed */
 	uint64_t stop_ns;           /* the kernel's share of one hit: trap, stop, wake-up

@@ -27,7 +27,8 @@ static void cleanup_usage(FILE *f)
 static int cleanup_one(pid_t pid, bool dry_run)
 {
 	struct selection none = { 0 };
-	struct tracer_config cfg = { .sel = &none, .no_arm = true, .quiet = true, .no_pin = true };
+	struct tracer_config cfg = { .sel = &none, .no_arm = true, .quiet = true, .no_pin = true,
+				     .engine = TRACER_ENGINE_PTRACE };
 	struct cleanup_report r;
 	struct tracer *t;
 	char *why;

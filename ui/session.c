@@ -27,14 +27,32 @@ const char session_options_help[] =
 	"      --no-follow         do not trace forked children\n"
 	"      --no-pin            do not keep ptap and the target on one CPU\n"
 	"      --no-string-cache   read CPython's file and function names on every hit\n"
+	"      --engine ENGINE     inproc (a jump into the target; the default) or\n"
+	"                          ptrace (an int3 and a ptrace stop at every hit)\n"
 	"  -q, --quiet             no progress messages on standard error\n";
+
+int session_engine(const char *name, enum tracer_engine *engine)
+{
+	if (!strcmp(name, "inproc"))
+		*engine = TRACER_ENGINE_INPROC;
+	else if (!strcmp(name, "ptrace"))
+		*engine = TRACER_ENGINE_PTRACE;
+	else
+		return -EINVAL;
+	return 0;
+}
 
 void session_init(struct session *s, const char *name)
 {
+	const char *engine = getenv("PTAP_ENGINE");
+
 	memset(s, 0, sizeof(*s));
 	s->name = name;
 	s->out = stdout;
 	s->stop = TSTOP_NONE;
+	/* PTAP_ENGINE sets the default; --engine overrides it */
+	if (!engine || !*engine || session_engine(engine, &s->cfg.engine))
+		s->cfg.engine = TRACER_ENGINE_INPROC;
 }
 
 static int add_pids(struct session *s, const char *arg)
@@ -102,6 +120,10 @@ int session_option(struct session *s, int opt, const char *arg)
 		return 1;
 	case SESSION_OPT_NO_STRING_CACHE:
 		s->cfg.no_string_cache = true;
+		return 1;
+	case SESSION_OPT_ENGINE:
+		if (session_engine(arg, &s->cfg.engine))
+			return usage_error(s->name, "--engine wants inproc or ptrace, not '%s'", arg);
 		return 1;
 	default:
 		return 0;

@@ -47,6 +47,7 @@ enum {
 	SESSION_OPT_NO_PIN,
 	SESSION_OPT_JSON,
 	SESSION_OPT_NO_STRING_CACHE,
+	SESSION_OPT_ENGINE,
 };
 #define SESSION_LONG_OPTIONS                                                   \
 	{ "probe", required_argument, NULL, 'e' },                             \
@@ -58,7 +59,8 @@ enum {
 	{ "no-pin", no_argument, NULL, SESSION_OPT_NO_PIN },                   \
 	{ "json", no_argument, NULL, SESSION_OPT_JSON },                       \
 	{ "no-string-cache", no_argument, NULL, SESSION_OPT_NO_STRING_CACHE }, \
-	{ "string-size", required_argument, NULL, 's' }
+	{ "string-size", required_argument, NULL, 's' },                      \
+	{ "engine", required_argument, NULL, SESSION_OPT_ENGINE }
 
 /* The help lines for those options: -e (only for the commands that let
  * the user choose the probes), and all the others. */
@@ -66,6 +68,8 @@ extern const char session_probe_help[];
 extern const char session_options_help[];
 
 void session_init(struct session *s, const char *name);
+/* "inproc" or "ptrace": 0 and *engine, or -EINVAL. */
+int session_engine(const char *name, enum tracer_engine *engine);
 /* Handle one option returned by getopt_long: 1 used, 0 not ours, or
  * EXIT_USAGE after printing the problem. */
 int session_option(struct session *s, int opt, const char *arg);

@@ -1,0 +1,1194 @@
+/*
+ * The in-process engine; see inproc.h for what it does and when, and
+ * inproc/abi.h for the memory it shares with the recorder.
+ */
+#define _GNU_SOURCE
+#include "tracer/inproc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "elf/addr.h"
+#include "inproc/abi.h"
+#include "tracer/blob.h"
+#include "tracer/inject.h"
+#include "tracer/internal.h"
+#include "tracer/python.h"
+
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* Sizes of a process's data region (pages are only used as touched). */
+#define NSITES_MAX 4096
+#define RING_SIZE (8u << 20)
+#define STRTAB_SLOTS (1u << 16)
+#define SIDS_MAX (1u << 17)
+#define ARENA_SIZE (16u << 20)
+#define COUNT_SLOTS (1u << 17)
+#define REGION_MIN (64u << 10)
+#define SCRATCH_LEN 16              /* at the end of each code region */
+#define REACH (((uint64_t)1 << 31) - (64u << 20))   /* +-2 GiB, with a margin */
+#define STACK_SCAN (64u << 10)      /* bytes of each thread's stack looked at */
+#define DRAIN_MAX 65536             /* records per process per poll */
+
+bool inproc_enabled(const struct tracer *t)
+{
+	return t->cfg.engine == TRACER_ENGINE_INPROC;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* Any thread of p that ptap holds stopped. */
+static struct tthread *held_thread(struct tracer *t, const struct tproc *p)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+
+		if (th->proc == p && !thread_running(th) && !thread_is_new(th))
+			return th;
+	}
+	return NULL;
+}
+
+/* A system call's result that is an error (-4095..-1). */
+static bool sys_err(long r)
+{
+	return r < 0 && r >= -4095L;
+}
+
+/* Run a system call in p through a held thread: its result, or -errno
+ * of the call (ptap's own failure reads as -EIO... from the caller's view,
+ * a call that could not run). */
+static long rsys(struct tracer *t, struct tproc *p, long nr, long a0, long a1, long a2, long a3,
+		 long a4, long a5)
+{
+	const long args[6] = { a0, a1, a2, a3, a4, a5 };
+	struct tthread *th = held_thread(t, p);
+	long ret;
+	int err;
+
+	if (!th || !p->ip.scratch)
+		return -EBUSY;
+	err = inject_syscall(t, th, p->ip.scratch, nr, args, &ret);
+	return err ? err : ret;
+}
+
+static void fail(struct tracer *t, struct tproc *p, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void fail(struct tracer *t, struct tproc *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->ip.state = IPS_FAILED;
+	va_start(ap, fmt);
+	free(p->ip.why);
+	p->ip.why = xvasprintf(fmt, ap);
+	va_end(ap);
+	tracer_notice(t, "pid %d: the in-process engine cannot be used (%s); its probes are traced "
+		      "with int3 stops", p->pid, p->ip.why);
+}
+
+/* ---- time ----------------------------------------------------------- */
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Whether the TSC ticks at one rate on every CPU, whatever their state. */
+static bool tsc_usable(void)
+{
+	static int usable = -1;
+	char line[4096];
+	FILE *f;
+
+	if (usable >= 0)
+		return usable;
+	usable = 0;
+	f = fopen("/proc/cpuinfo", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5)) {
+			usable = strstr(line, " constant_tsc") && strstr(line, " nonstop_tsc");
+			break;
+		}
+	fclose(f);
+	return usable;
+}
+
+/* The TSC against now_ns(): a first slope from 5 ms, refined at every
+ * tick from the first point, so that the error shrinks as the run goes. */
+static void clock_calibrate(struct tracer *t)
+{
+	uint64_t n0, c0, n1, c1;
+
+	if (t->tsc.ns_per_tick > 0)
+		return;
+	n0 = now_ns();
+	c0 = rdtsc();
+	do
+		n1 = now_ns();
+	while (n1 - n0 < 5000000);
+	c1 = rdtsc();
+	t->tsc.ns0 = n0;
+	t->tsc.tsc0 = c0;
+	t->tsc.ns_per_tick = (double)(n1 - n0) / (double)(c1 - c0);
+}
+
+void inproc_clock_refine(struct tracer *t)
+{
+	uint64_t n = now_ns(), c = rdtsc();
+
+	if (t->tsc.ns_per_tick > 0 && c > t->tsc.tsc0 && n - t->tsc.ns0 > 100000000)
+		t->tsc.ns_per_tick = (double)(n - t->tsc.ns0) / (double)(c - t->tsc.tsc0);
+}
+
+uint64_t inproc_time_ns(struct tracer *t, uint64_t stamp)
+{
+	int64_t d;
+
+	if (!t->tsc.use)
+		return stamp;
+	d = (int64_t)(stamp - t->tsc.tsc0);
+	return t->tsc.ns0 + (uint64_t)(int64_t)((double)d * t->tsc.ns_per_tick);
+}
+
+/* ---- setting a process up ------------------------------------------- */
+
+/* glibc's thread id offset from the thread pointer, as it tells
+ * libthread_db: _thread_db_pthread_tid = { bits, count, offset }. */
+static int32_t find_tid_offset(struct tracer *t, struct tproc *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmods; i++) {
+		const struct tmodule *tm = p->mods[i].tm;
+
+		if (tm->tid_desc) {
+			uint32_t desc[3];
+
+			if (!mem_read(&p->mem, tm->tid_desc + p->mods[i].bias, desc, sizeof(desc)) &&
+			    desc[0] == 32 && desc[1] == 1 && desc[2] < 4096)
+				return (int32_t)desc[2];
+		}
+	}
+	(void)t;
+	return IP_TID_SYSCALL;
+}
+
+static void header_init(struct tracer *t, struct tproc *p, struct ip_header *h, size_t size,
+			bool use_tsc)
+{
+	uint64_t off = align_up(sizeof(*h), 4096);
+
+	memset(h, 0, sizeof(*h));
+	h->version = IP_ABI_VERSION;
+	h->pid = (uint32_t)p->pid;
+	h->size = size;
+	h->sites_off = off;
+	h->nsites_max = NSITES_MAX;
+	off = align_up(off + (uint64_t)NSITES_MAX * sizeof(struct ip_site), 4096);
+	h->ring_off = off;
+	h->ring_size = RING_SIZE;
+	off += RING_SIZE;
+	h->strtab_off = off;
+	h->strtab_slots = STRTAB_SLOTS;
+	off = align_up(off + 2ull * STRTAB_SLOTS * sizeof(struct ip_strslot), 4096);
+	h->sids_off = off;
+	h->sids_max = SIDS_MAX;
+	off = align_up(off + (uint64_t)SIDS_MAX * sizeof(struct ip_sid), 4096);
+	h->arena_off = off;
+	h->arena_size = ARENA_SIZE;
+	off += ARENA_SIZE;
+	h->counts_off = off;
+	h->counts_slots = COUNT_SLOTS;
+	off = align_up(off + (uint64_t)COUNT_SLOTS * sizeof(struct ip_count), 4096);
+	h->used_off = off;
+	h->str_max = (uint32_t)t->scratch.max;
+	h->use_tsc = use_tsc;
+	h->tid_off = find_tid_offset(t, p);
+	h->state = IP_STATE_ON;
+	__atomic_store_n(&h->magic, IP_MAGIC, __ATOMIC_RELEASE);
+}
+
+static size_t data_size(void)
+{
+	return align_up(sizeof(struct ip_header), 4096) +
+	       align_up((uint64_t)NSITES_MAX * sizeof(struct ip_site), 4096) + RING_SIZE +
+	       align_up(2ull * STRTAB_SLOTS * sizeof(struct ip_strslot), 4096) +
+	       align_up((uint64_t)SIDS_MAX * sizeof(struct ip_sid), 4096) + ARENA_SIZE +
+	       align_up((uint64_t)COUNT_SLOTS * sizeof(struct ip_count), 4096) +
+	       align_up((uint64_t)COUNT_SLOTS * sizeof(uint32_t), 4096);
+}
+
+/*
+ * A memfd in the target, mapped shared there and here: the data region.
+ * The control page (already mapped) holds the name memfd_create wants.
+ */
+static int map_data(struct tracer *t, struct tproc *p, size_t size)
+{
+	static const char name[] = "ptap";
+	char path[64];
+	long fd, addr;
+	int mine;
+	void *h;
+
+	if (mem_write(&p->mem, p->ip.ctl + 64, name, sizeof(name)))
+		return -EFAULT;
+	fd = rsys(t, p, SYS_memfd_create, (long)(p->ip.ctl + 64), MFD_CLOEXEC, 0, 0, 0, 0);
+	if (fd < 0)
+		return (int)fd;
+	addr = rsys(t, p, SYS_ftruncate, fd, (long)size, 0, 0, 0, 0);
+	if (!addr)
+		addr = rsys(t, p, SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", p->pid, fd);
+	mine = !sys_err(addr) ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	rsys(t, p, SYS_close, fd, 0, 0, 0, 0, 0);
+	if (sys_err(addr))
+		return (int)addr;
+	if (mine < 0) {
+		rsys(t, p, SYS_munmap, addr, (long)size, 0, 0, 0, 0);
+		return -errno;
+	}
+	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mine, 0);
+	if (h == MAP_FAILED) {
+		close(mine);
+		rsys(t, p, SYS_munmap, addr, (long)size, 0, 0, 0, 0);
+		return -errno;
+	}
+	p->ip.memfd = mine;
+	p->ip.h = h;
+	p->ip.size = size;
+	p->ip.data = (uint64_t)addr;
+	return 0;
+}
+
+/* Whether the process may use the TSC (prctl(PR_SET_TSC) may forbid it). */
+static bool target_tsc_ok(struct tracer *t, struct tproc *p)
+{
+	int32_t mode = 0;
+
+	if (!tsc_usable())
+		return false;
+	if (rsys(t, p, SYS_prctl, PR_GET_TSC, (long)(p->ip.ctl + 128), 0, 0, 0, 0))
+		return false;
+	return !mem_read(&p->mem, p->ip.ctl + 128, &mode, sizeof(mode)) && mode == PR_TSC_ENABLE;
+}
+
+static int setup(struct tracer *t, struct tproc *p)
+{
+	struct ip_proc *ip = &p->ip;
+	uint64_t entry = inject_entry_point(p->pid);
+	long addr;
+	bool use_tsc;
+	int err;
+
+	if (!entry)
+		return fail(t, p, "its entry point is unknown"), -ENOENT;
+	ip->scratch = entry;
+	addr = rsys(t, p, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	if (sys_err(addr))
+		return fail(t, p, "mmap of its control page: %s", strerror((int)-addr)), (int)addr;
+	ip->ctl = (uint64_t)addr;
+	journal_region(&p->journal, ip->ctl, 4096, "ctl", false);
+	/* a forked child gets it zeroed, and records nothing until ptap has
+	 * given it a data region of its own (or ever, if ptap is gone) */
+	rsys(t, p, SYS_madvise, addr, 4096, MADV_WIPEONFORK, 0, 0, 0);
+	use_tsc = target_tsc_ok(t, p);
+	err = map_data(t, p, data_size());
+	if (err)
+		return fail(t, p, "a shared memory region: %s", strerror(-err)), err;
+	journal_region(&p->journal, ip->data, ip->size, "data", false);
+	if (use_tsc)
+		clock_calibrate(t);
+	t->tsc.use = use_tsc && t->tsc.ns_per_tick > 0;
+	header_init(t, p, ip->h, ip->size, t->tsc.use);
+	err = mem_write(&p->mem, ip->ctl, &ip->data, sizeof(ip->data));
+	if (err)
+		return fail(t, p, "writing its control page: %s", strerror(-err)), err;
+	ip->state = IPS_ON;
+	t->inproc_procs++;
+	pr_info("inproc", "pid %d: set up: control page 0x%" PRIx64 ", data 0x%" PRIx64 " (%zu MiB), "
+		"time from %s", p->pid, ip->ctl, ip->data, ip->size >> 20, use_tsc ? "the TSC" : "clock_gettime");
+	return 0;
+}
+
+int inproc_prepare(struct tracer *t, struct tproc *p)
+{
+	if (p->ip.state == IPS_ON)
+		return 0;
+	if (p->ip.state == IPS_FAILED)
+		return -EPERM;
+	if (p->flags & TP_SHARED_MM)
+		return -EPERM;
+	if (!held_thread(t, p))
+		return -EBUSY;
+	return setup(t, p);
+}
+
+/* ---- code regions --------------------------------------------------- */
+
+/* The run-time span of pm's executable segments. */
+static void module_span(const struct pmod *pm, uint64_t *lo, uint64_t *hi)
+{
+	const struct elf_module *e = pm->tm->elf;
+	size_t i;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (i = 0; i < e->nsegs; i++) {
+		if (!(e->segs[i].flags & 1 /* PF_X */))
+			continue;
+		*lo = MIN(*lo, e->segs[i].vaddr + pm->bias);
+		*hi = MAX(*hi, e->segs[i].vaddr + e->segs[i].memsz + pm->bias);
+	}
+}
+
+static bool reaches(uint64_t a, uint64_t b)
+{
+	return (a > b ? a - b : b - a) < REACH;
+}
+
+/* A free address for size bytes within reach of [lo, hi), from maps. */
+static uint64_t find_gap(const struct proc_maps *maps, uint64_t lo, uint64_t hi, uint64_t size)
+{
+	uint64_t best = 0, best_d = UINT64_MAX, prev_end = 0x10000, cand[2], d;
+	size_t i;
+	int k;
+
+	for (i = 0; i <= maps->n; i++) {
+		uint64_t gap_lo = prev_end, gap_hi = i < maps->n ? maps->v[i].start : 0x7ffffffff000ull;
+
+		if (i < maps->n)
+			prev_end = maps->v[i].end;
+		if (gap_hi <= gap_lo || gap_hi - gap_lo < size + 2 * 4096)
+			continue;
+		/* a page of distance from the neighbours, as near the module as may be */
+		cand[0] = align_up(gap_lo + 4096, 4096);
+		cand[1] = (gap_hi - 4096 - size) & ~4095ull;
+		for (k = 0; k < 2; k++) {
+			if (!reaches(cand[k], hi) || !reaches(cand[k] + size, lo))
+				continue;
+			d = cand[k] > lo ? cand[k] - lo : lo - cand[k];
+			if (d < best_d) {
+				best_d = d;
+				best = cand[k];
+			}
+		}
+	}
+	return best;
+}
+
+static struct ip_region *region_new(struct tracer *t, struct tproc *p, const struct pmod *pm,
+				    uint64_t size, const char **why)
+{
+	struct ip_proc *ip = &p->ip;
+	struct ip_code_info info = { IP_MAGIC, ip->ctl }, check;
+	struct proc_maps maps;
+	uint64_t lo, hi, at;
+	struct ip_region *r;
+	long addr;
+	int tries;
+
+	module_span(pm, &lo, &hi);
+	for (tries = 0; tries < 3; tries++) {
+		if (procmaps_read(p->pid, &maps)) {
+			*why = "its memory map cannot be read";
+			return NULL;
+		}
+		at = find_gap(&maps, lo, hi, size);
+		procmaps_free(&maps);
+		if (!at) {
+			*why = "no free address within 2 GiB of the module for the trampolines";
+			return NULL;
+		}
+		addr = rsys(t, p, SYS_mmap, (long)at, (long)size, PROT_READ | PROT_EXEC,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (addr == (long)at)
+			break;
+		if (!sys_err(addr))
+			rsys(t, p, SYS_munmap, addr, (long)size, 0, 0, 0, 0);  /* an old kernel's hint */
+		if (addr == -EEXIST)
+			continue;       /* taken meanwhile: look again */
+		*why = addr == -EACCES || addr == -EPERM
+			? "the process may not map executable memory (an SELinux, seccomp or W^X policy)"
+			: "mmap of executable memory failed";
+		return NULL;
+	}
+	if (tries == 3) {
+		*why = "no free address within 2 GiB of the module for the trampolines";
+		return NULL;
+	}
+	journal_region(&p->journal, at, size, "code", false);
+	if (mem_write(&p->mem, at, inproc_blob, inproc_blob_size) ||
+	    mem_read(&p->mem, at + inproc_blob_info, &check, sizeof(check)) ||
+	    check.magic != IP_MAGIC ||
+	    mem_write(&p->mem, at + inproc_blob_info, &info, sizeof(info))) {
+		*why = "the recorder cannot be written into the process";
+		rsys(t, p, SYS_munmap, (long)at, (long)size, 0, 0, 0, 0);
+		journal_region(&p->journal, at, size, "code", true);
+		return NULL;
+	}
+	ip->regions = xrealloc(ip->regions, (ip->nregions + 1) * sizeof(*ip->regions));
+	r = &ip->regions[ip->nregions++];
+	r->addr = at;
+	r->size = size;
+	r->used = align_up(inproc_blob_size, 64);
+	/* from now on system calls run in this region's scratch bytes, which
+	 * no thread of the program ever executes */
+	ip->scratch = at + size - SCRATCH_LEN;
+	pr_info("inproc", "pid %d: code region 0x%" PRIx64 "-0x%" PRIx64 " for %s", p->pid, at,
+		at + size, pm->tm->elf->path);
+	return r;
+}
+
+/* A region reaching pm with room for n more trampolines. */
+static struct ip_region *region_for(struct tracer *t, struct tproc *p, const struct pmod *pm,
+				    size_t n, const char **why)
+{
+	uint64_t lo, hi, need = n * align_up(ARCH_TRAMP_MAX, 16);
+	size_t i;
+
+	module_span(pm, &lo, &hi);
+	for (i = 0; i < p->ip.nregions; i++) {
+		struct ip_region *r = &p->ip.regions[i];
+
+		if (reaches(r->addr, hi) && reaches(r->addr + r->size, lo) &&
+		    r->used + need + SCRATCH_LEN <= r->size)
+			return r;
+	}
+	return region_new(t, p, pm, align_up(MAX((uint64_t)REGION_MIN,
+		align_up(inproc_blob_size, 64) + need + SCRATCH_LEN), 4096), why);
+}
+
+/* ---- sites ---------------------------------------------------------- */
+
+/* The verdicts for every probe of pm's module (and its code_dealloc), once
+ * per file, kept in the module. */
+static const struct site_verdict *verdicts(struct tproc *p, struct pmod *pm)
+{
+	struct tmodule *tm = pm->tm;
+	const struct elf_module *e = tm->elf;
+	struct proc_maps maps;
+	uint64_t *addrs, fn;
+	size_t i, n = e->nprobes;
+	int fd = -ENOENT;
+
+	if (tm->verdicts)
+		return tm->verdicts;
+	addrs = xcalloc(n + 1, sizeof(*addrs));
+	for (i = 0; i < e->nprobes; i++)
+		addrs[i] = e->probes[i].pc;
+	if (tm->is_python && !python_code_dealloc(p, pm, &fn))
+		addrs[n++] = tm->codefree = fn - pm->bias;
+	if (!procmaps_read(p->pid, &maps)) {
+		for (i = 0; i < maps.n && fd == -ENOENT; i++)
+			if (maps.v[i].dev == e->dev && maps.v[i].ino == e->ino)
+				fd = procmaps_open(p->pid, &maps.v[i]);
+		procmaps_free(&maps);
+	}
+	tm->verdicts = xcalloc(n ? n : 1, sizeof(*tm->verdicts));
+	tm->nverdicts = n;
+	if (fd >= 0) {
+		uint64_t t0 = now_ns();
+
+		sitecheck_file(e->path, fd, addrs, n, tm->verdicts);
+		close(fd);
+		pr_info("inproc", "%s: %zu sites checked in %.1f ms%s", e->path, n,
+			(now_ns() - t0) / 1e6, n && tm->verdicts[0].cached ? " (verdicts cached)" : "");
+	} else {
+		for (i = 0; i < n; i++) {
+			tm->verdicts[i].addr = addrs[i];
+			snprintf(tm->verdicts[i].why, sizeof(tm->verdicts[i].why),
+				 "%s cannot be opened", e->path);
+		}
+	}
+	free(addrs);
+	return tm->verdicts;
+}
+
+static uint8_t str_mode(const struct probe_info *pi, int i)
+{
+	if (pi->prog.op[i].render != RENDER_STR)
+		return IP_STR_NONE;
+	return (pi->prog.cache_mask & (1u << i)) ? IP_STR_NAME : IP_STR_COPY;
+}
+
+/* The recorder's program for pi's arguments: argeval's, read from the
+ * frame the trampoline saves.  *vec: a vector register is read. */
+static void site_program(const struct probe_info *pi, uint64_t bias, struct ip_site *s, bool *vec)
+{
+	int i;
+
+	s->nargs = (uint32_t)pi->prog.nargs;
+	for (i = 0; i < pi->prog.nargs; i++) {
+		const struct arg_op *op = &pi->prog.op[i];
+		struct ip_op *o = &s->op[i];
+
+		memset(o, 0, sizeof(*o));
+		o->size = op->size;
+		o->scale = op->scale;
+		o->str = str_mode(pi, i);
+		o->base = op->base_off == REG_NONE ? IP_REG_NONE : arch_frame_reg(op->base_off);
+		o->index = op->index_off == REG_NONE ? IP_REG_NONE : arch_frame_reg(op->index_off);
+		o->imm = op->imm;
+		*vec |= (o->base != IP_REG_NONE && o->base >= IP_REG_XMM0 && o->base != IP_REG_SP) ||
+			(o->index != IP_REG_NONE && o->index >= IP_REG_XMM0 && o->index != IP_REG_SP);
+		switch (op->kind) {
+		case ARGSPEC_CONST:
+			o->kind = IP_OP_CONST;
+			break;
+		case ARGSPEC_REG:
+			o->kind = o->base == IP_REG_NONE ? IP_OP_NONE : IP_OP_REG;
+			o->shift = op->base_shift;
+			o->width = op->base_width;
+			break;
+		case ARGSPEC_MEM:
+			o->kind = (op->base_off != REG_NONE && o->base == IP_REG_NONE) ||
+				  (op->index_off != REG_NONE && o->index == IP_REG_NONE)
+				  ? IP_OP_NONE : IP_OP_MEM;
+			break;
+		case ARGSPEC_SYMBOL:
+			/* the symbol's value, relocated; unresolved: not read */
+			o->kind = op->imm ? IP_OP_MEM : IP_OP_NONE;
+			o->imm = op->imm + (int64_t)bias;
+			break;
+		default:
+			o->kind = IP_OP_NONE;
+			break;
+		}
+	}
+}
+
+/* A new index in p's site table for a site at addr. */
+static int slot_new(struct tproc *p, const struct probe_info *pi, uint64_t addr, uint32_t *index)
+{
+	struct ip_proc *ip = &p->ip;
+
+	if (ip->nslots >= NSITES_MAX)
+		return -ENOSPC;
+	ip->slots = xrealloc(ip->slots, (ip->nslots + 1) * sizeof(*ip->slots));
+	ip->slots[ip->nslots] = (struct ip_slot){ pi, addr };
+	*index = ip->nslots++;
+	return 0;
+}
+
+static struct ip_site *site_entry(struct tproc *p, uint32_t index)
+{
+	return (struct ip_site *)((char *)p->ip.h + p->ip.h->sites_off) + index;
+}
+
+/*
+ * Whether a held thread of p is, or may return, inside [lo, hi) (an
+ * exclusive lo: the site itself is fine, for sites): its pc, or a word on
+ * its stack (a return address, a signal frame's saved pc).
+ */
+static bool thread_inside(struct tracer *t, struct tproc *p, uint64_t lo, uint64_t hi, bool at_lo_ok)
+{
+	static uint64_t words[4096 / 8];
+	struct arch_regs regs;
+	size_t i = 0, j, len;
+	uint64_t k, at, end, pc;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+
+		if (th->proc != p || thread_running(th) || arch_regs_fetch(th->tid, &regs))
+			continue;
+		pc = arch_regs_pc(&regs);
+		if (pc >= lo + at_lo_ok && pc < hi)
+			return true;
+		/* page by page: the stack ends somewhere in the first 64 KiB */
+		at = arch_regs_sp(&regs) & ~7ull;
+		for (end = at + STACK_SCAN; at < end; at += len) {
+			len = MIN(4096 - (at & 4095), end - at);
+			if (mem_read(&p->mem, at, words, len))
+				break;
+			for (j = 0; j < len / 8; j++)
+				if (words[j] >= lo + at_lo_ok && words[j] < hi)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Write the jump over the site: int3 first, then its tail, then the
+ * first byte, so that the bytes are an instruction at every step. */
+static int write_jump(struct tproc *p, uint64_t addr, const uint8_t *jump)
+{
+	int err = mem_write(&p->mem, addr, &arch_trap_insn, 1);
+
+	if (!err)
+		err = mem_write(&p->mem, addr + 1, jump + 1, ARCH_JUMP_LEN - 1);
+	if (!err)
+		err = mem_write(&p->mem, addr, jump, 1);
+	return err;
+}
+
+/* Put the trampoline for slot index (probe pi, or a hook) and the jump
+ * over addr; the verdict v said yes. */
+static int place_jump(struct tracer *t, struct tproc *p, const struct pmod *pm,
+		      const struct site_verdict *v, uint64_t addr, uint32_t index, bool vec,
+		      struct site *s, const char **why)
+{
+	uint8_t code[ARCH_TRAMP_MAX], jump[ARCH_JUMP_LEN], now[sizeof(v->plan.code)];
+	struct arch_tramp_args a;
+	struct ip_region *r;
+	int len, err;
+
+	if (mem_read(&p->mem, addr, now, v->plan.len) || memcmp(now, v->plan.code, v->plan.len)) {
+		*why = "the code at the site is not what the file holds (another tool changed it?)";
+		return -EILSEQ;
+	}
+	r = region_for(t, p, pm, 1, why);
+	if (!r)
+		return -ENOMEM;
+	a = (struct arch_tramp_args){ addr, r->addr + r->used, r->addr + inproc_blob_hit, index, vec,
+				      &v->plan };
+	len = arch_tramp_build(&a, code);
+	if (len < 0 || arch_jump_encode(addr, a.tramp, jump)) {
+		*why = "the trampoline is out of reach of the site";
+		return -ERANGE;
+	}
+	if (thread_inside(t, p, addr, addr + v->plan.span, true)) {
+		*why = "a thread is inside the bytes a jump would overwrite (or a signal frame on "
+		       "its stack points there)";
+		return -EBUSY;
+	}
+	err = mem_write(&p->mem, a.tramp, code, (size_t)len);
+	if (err) {
+		*why = "the trampoline cannot be written";
+		return err;
+	}
+	r->used += align_up((uint64_t)len, 16);
+	/* journal first: cleanup recognises a journaled site whose bytes
+	 * are still the original ones, and skips it */
+	journal_jump(&p->journal, addr, v->plan.code, ARCH_JUMP_LEN, false);
+	err = write_jump(p, addr, jump);
+	if (err) {
+		mem_write(&p->mem, addr, v->plan.code, ARCH_JUMP_LEN);
+		journal_jump(&p->journal, addr, v->plan.code, ARCH_JUMP_LEN, true);
+		*why = "the jump cannot be written";
+		return err;
+	}
+	memset(s, 0, sizeof(*s));
+	s->addr = addr;
+	s->jump = true;
+	s->ip_index = index;
+	memcpy(s->jorig, v->plan.code, ARCH_JUMP_LEN);
+	memcpy(s->jbytes, jump, ARCH_JUMP_LEN);
+	s->bias = pm->bias;
+	return 0;
+}
+
+int inproc_arm_site(struct tracer *t, struct tproc *p, struct pmod *pm,
+		    const struct probe_info *pi, uint64_t addr, struct site *s, const char **why)
+{
+	const struct site_verdict *v;
+	struct ip_site *e;
+	uint32_t index;
+	bool vec = false;
+	size_t i;
+	int err;
+
+	if (inproc_prepare(t, p)) {
+		*why = p->ip.why ? p->ip.why : "no thread of the process is held";
+		return -EPERM;
+	}
+	v = verdicts(p, pm);
+	i = (size_t)(pi->sdt - pm->tm->elf->probes);
+	if (!v[i].ok) {
+		*why = v[i].why;
+		return -EINVAL;
+	}
+	if (slot_new(p, pi, addr, &index)) {
+		*why = "the process's site table is full";
+		return -ENOSPC;
+	}
+	e = site_entry(p, index);
+	memset(e, 0, sizeof(*e));
+	e->kind = IP_SITE_PROBE;
+	e->probe_id = pi->id;
+	e->pc = addr;
+	site_program(pi, pm->bias, e, &vec);
+	/* ld.so's markers may fire before the thread pointer is set up */
+	e->mode = t->cfg.aggregate && pi->prog.nargs <= IP_COUNT_ARGS ? IP_MODE_COUNT : IP_MODE_EVENT;
+	if (pm->tm->elf->dl_debug_state)
+		e->mode = IP_MODE_OFF, *why = "markers of the dynamic loader fire before threads are set up";
+	if (e->mode == IP_MODE_OFF) {
+		p->ip.nslots--;
+		return -EINVAL;
+	}
+	err = place_jump(t, p, pm, &v[i], addr, index, vec, s, why);
+	if (err) {
+		memset(e, 0, sizeof(*e));
+		p->ip.nslots--;
+		return err;
+	}
+	s->kind = SITE_PROBE;
+	s->probe = pi;
+	pr_debug("inproc", "pid %d: %s:%s at 0x%" PRIx64 ": jump (%d bytes displaced)", p->pid,
+		 pi->provider, pi->name, addr, v[i].plan.len);
+	return 0;
+}
+
+void inproc_arm_codefree(struct tracer *t, struct tproc *p, struct pmod *pm)
+{
+	struct ip_header *h = p->ip.h;
+	const struct site_verdict *v;
+	struct strcache_layout lay;
+	struct ip_site *e;
+	struct site s;
+	const char *why = NULL;
+	uint64_t addr;
+	uint32_t index;
+	size_t n;
+
+	if (p->ip.state != IPS_ON || p->ip.strcache_hook || !pm->tm->is_python ||
+	    t->cfg.no_string_cache || python_strcache_layout(p, pm, &lay))
+		return;
+	v = verdicts(p, pm);
+	n = pm->tm->nverdicts;
+	if (!pm->tm->codefree || !n || v[n - 1].addr != pm->tm->codefree)
+		return;
+	addr = pm->tm->codefree + pm->bias;
+	if (!v[n - 1].ok) {
+		pr_info("inproc", "pid %d: no string cache in the process: code_dealloc: %s", p->pid,
+			v[n - 1].why);
+		return;
+	}
+	if (slot_new(p, NULL, addr, &index))
+		return;
+	e = site_entry(p, index);
+	memset(e, 0, sizeof(*e));
+	e->kind = IP_SITE_CODEFREE;
+	e->pc = addr;
+	h->py = (struct ip_pylayout){ lay.unicode_type, lay.type_off, lay.length_off, lay.state_off,
+				      lay.header, lay.state_mask, lay.code_filename, lay.code_name, 0 };
+	if (place_jump(t, p, pm, &v[n - 1], addr, index, false, &s, &why)) {
+		pr_info("inproc", "pid %d: no string cache in the process: code_dealloc: %s", p->pid, why);
+		p->ip.nslots--;
+		return;
+	}
+	s.kind = SITE_CODEFREE;
+	pmod_add_site(p, pm, &s);
+	__atomic_store_n(&h->strcache, 1, __ATOMIC_RELEASE);
+	p->ip.strcache_hook = true;
+}
+
+int inproc_disarm_site(struct tracer *t, struct tproc *p, const struct site *s)
+{
+	uint8_t now[ARCH_JUMP_LEN];
+	int err = mem_read(&p->mem, s->addr, now, sizeof(now));
+
+	if (!err && memcmp(now, s->jbytes, sizeof(now))) {
+		tracer_notice(t, "pid %d: the jump at 0x%" PRIx64 " was changed by someone else; "
+			      "left as it is", p->pid, s->addr);
+		return -EILSEQ;
+	}
+	/* the first byte first: from then on no thread enters the jump */
+	if (!err)
+		err = mem_write(&p->mem, s->addr, &arch_trap_insn, 1);
+	if (!err)
+		err = mem_write(&p->mem, s->addr + 1, s->jorig + 1, ARCH_JUMP_LEN - 1);
+	if (!err)
+		err = mem_write(&p->mem, s->addr, s->jorig, 1);
+	if (!err)
+		journal_jump(&p->journal, s->addr, s->jorig, ARCH_JUMP_LEN, true);
+	return err;
+}
+
+/* ---- events out ----------------------------------------------------- */
+
+static void ring_get(const struct ip_header *h, uint64_t pos, void *dst, uint64_t len)
+{
+	const char *ring = (const char *)h + h->ring_off;
+	uint64_t o = pos & (h->ring_size - 1), first = h->ring_size - o;
+
+	if (len <= first) {
+		memcpy(dst, ring + o, len);
+	} else {
+		memcpy(dst, ring + o, first);
+		memcpy((char *)dst + first, ring, len - first);
+	}
+}
+
+static void ring_zero(struct ip_header *h, uint64_t pos, uint64_t len)
+{
+	char *ring = (char *)h + h->ring_off;
+	uint64_t o = pos & (h->ring_size - 1), first = h->ring_size - o;
+
+	if (len <= first) {
+		memset(ring + o, 0, len);
+	} else {
+		memset(ring + o, 0, first);
+		memset(ring, 0, len - first);
+	}
+}
+
+/* The text of sid n of p. */
+static bool sid_text(const struct ip_header *h, uint64_t n, const char **text, uint32_t *len)
+{
+	const struct ip_sid *s;
+
+	if (!n || n > h->sids_max || n > __atomic_load_n(&h->nsids, __ATOMIC_ACQUIRE))
+		return false;
+	s = (const struct ip_sid *)((const char *)h + h->sids_off) + (n - 1);
+	if ((uint64_t)s->off + s->len > h->arena_size)
+		return false;
+	*text = (const char *)h + h->arena_off + s->off;
+	*len = s->len;
+	return true;
+}
+
+/* One argument of a record or a count, as the int3 path would show it. */
+static void arg_value(struct tracer *t, const struct ip_header *h, const struct probe_info *pi,
+		      int i, uint64_t raw, bool err, const char *copied, struct value *v)
+{
+	const struct arg_op *op = &pi->prog.op[i];
+	uint8_t mode = str_mode(pi, i);
+
+	v->truncated = false;
+	if (err || op->kind == ARGSPEC_INVALID) {
+		v->type = VAL_ERR;
+		v->err = op->kind == ARGSPEC_INVALID ? -EINVAL : -EFAULT;
+		v->u = raw;
+		return;
+	}
+	if (mode == IP_STR_NAME) {
+		if (sid_text(h, raw, &v->str, &v->len)) {
+			v->type = VAL_STR;
+			t->stats.strcache_hits++;
+		} else {
+			v->type = VAL_ERR;
+			v->err = -EFAULT;
+			v->u = 0;
+		}
+		return;
+	}
+	if (mode == IP_STR_COPY && copied) {
+		v->type = VAL_STR;
+		v->str = copied;
+		v->len = (uint32_t)raw;
+		v->truncated = raw >= h->str_max;
+		return;
+	}
+	argeval_finish(op, raw, v);
+}
+
+static void deliver(struct tracer *t, struct tproc *p, const struct ip_slot *slot, uint64_t time,
+		    pid_t tid, const uint64_t *val, uint32_t errmask, const char *strings,
+		    uint64_t count)
+{
+	const struct probe_info *pi = slot->probe;
+	const struct ip_header *h = p->ip.h;
+	uint32_t room = (h->str_max + 7) & ~7u;
+	struct event *ev = &t->ev;
+	int i;
+
+	ev->time_ns = time > t->start_ns ? time - t->start_ns : 0;
+	ev->pid = p->pid;
+	ev->tid = tid;
+	ev->probe = pi;
+	ev->nargs = pi->prog.nargs;
+	ev->count = count;
+	for (i = 0; i < ev->nargs; i++) {
+		bool err = errmask & (1u << i);
+		const char *copied = NULL;
+
+		if (str_mode(pi, i) == IP_STR_COPY && !err && strings) {
+			copied = strings;
+			strings += room;
+		}
+		arg_value(t, h, pi, i, val[i], err, copied, &ev->args[i]);
+		t->stats.arg_errors += ev->args[i].type == VAL_ERR;
+	}
+	t->stats.hits += count;
+	p->hits += count;
+	if (t->hooks->event)
+		t->hooks->event(t->ctx, ev);
+	ev->probe = NULL;
+}
+
+size_t inproc_drain(struct tracer *t, struct tproc *p)
+{
+	struct ip_header *h = p->ip.h;
+	uint64_t buf[(IP_REC_HDR + 8 * IP_MAX_ARGS) / 8 + 1];
+	char *strings = NULL;
+	uint64_t tail, len;
+	uint32_t *hdr, commit;
+	size_t n = 0;
+
+	if (p->ip.state != IPS_ON || !h)
+		return 0;
+	tail = h->tail;
+	while (n < DRAIN_MAX) {
+		hdr = (uint32_t *)((char *)h + h->ring_off + (tail & (h->ring_size - 1)));
+		commit = __atomic_load_n(&hdr[1], __ATOMIC_ACQUIRE);
+		if (!commit)
+			break;
+		len = hdr[0];
+		if (len < IP_REC_HDR || len > h->ring_size || (len & 7) || commit > p->ip.nslots) {
+			tracer_notice(t, "pid %d: the event ring is damaged; events from then on are lost",
+				      p->pid);
+			p->ip.state = IPS_FAILED;
+			return n;
+		}
+		{
+			const struct ip_slot *slot = &p->ip.slots[commit - 1];
+			uint64_t fixed = IP_REC_HDR + 8ull * (slot->probe ? slot->probe->prog.nargs : 0);
+			struct ip_rec *rec = (struct ip_rec *)buf;
+
+			ring_get(h, tail, buf, MIN(fixed, (uint64_t)sizeof(buf)));
+			if (len > fixed) {
+				strings = xrealloc(strings, len - fixed);
+				ring_get(h, tail + fixed, strings, len - fixed);
+			}
+			if (slot->probe)
+				deliver(t, p, slot, inproc_time_ns(t, rec->time), (pid_t)rec->tid,
+					rec->val, rec->errmask, len > fixed ? strings : NULL, 1);
+		}
+		ring_zero(h, tail, len);
+		tail += len;
+		n++;
+	}
+	free(strings);
+	if (tail != h->tail) {
+		__atomic_store_n(&h->tail, tail, __ATOMIC_RELEASE);
+		__atomic_store_n(&h->tail_futex, (uint32_t)tail, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE))
+			syscall(SYS_futex, &h->tail_futex, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
+	/* alive: waiters gave up while ptap could not read (stopped, slow) */
+	if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != IP_STATE_ON)
+		__atomic_store_n(&h->state, IP_STATE_ON, __ATOMIC_RELEASE);
+	h->heartbeat++;
+	return n;
+}
+
+static void report_losses(struct tracer *t, struct tproc *p)
+{
+	struct ip_header *h = p->ip.h;
+	uint64_t d = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
+
+	if (d != p->ip.dropped_seen) {
+		tracer_notice(t, "pid %d: %" PRIu64 " events were not recorded: the ring stayed full "
+			      "while ptap did not read it", p->pid, d - p->ip.dropped_seen);
+		t->stats.dropped += d - p->ip.dropped_seen;
+		p->ip.dropped_seen = d;
+	}
+}
+
+size_t inproc_poll(struct tracer *t)
+{
+	size_t i = 0, n = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->procs, &i, &k, &v)) {
+		struct tproc *p = v;
+
+		if (p->ip.state == IPS_ON && p->ip.h) {
+			n += inproc_drain(t, p);
+			report_losses(t, p);
+		}
+	}
+	return n;
+}
+
+void inproc_collect_counts(struct tracer *t)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->procs, &i, &k, &v)) {
+		struct tproc *p = v;
+		struct ip_header *h = p->ip.h;
+		const struct ip_count *tab;
+		const uint32_t *used;
+		uint32_t n, j;
+
+		if (p->ip.state != IPS_ON || !h)
+			continue;
+		tab = (const struct ip_count *)((const char *)h + h->counts_off);
+		used = (const uint32_t *)((const char *)h + h->used_off);
+		n = MIN(__atomic_load_n(&h->ncounts, __ATOMIC_ACQUIRE), h->counts_slots);
+		if (!p->ip.counts)
+			p->ip.counts = xcalloc(h->counts_slots, sizeof(*p->ip.counts));
+		for (j = 0; j < n; j++) {
+			uint32_t s = used[j];
+			const struct ip_count *c;
+			uint64_t now;
+
+			if (s >= h->counts_slots)
+				continue;
+			c = &tab[s];
+			if (__atomic_load_n(&c->ready, __ATOMIC_ACQUIRE) != 2 || c->site >= p->ip.nslots ||
+			    !p->ip.slots[c->site].probe)
+				continue;
+			now = __atomic_load_n(&c->count, __ATOMIC_RELAXED);
+			if (now == p->ip.counts[s])
+				continue;
+			deliver(t, p, &p->ip.slots[c->site], now_ns(), 0, c->key, c->errmask, NULL,
+				now - p->ip.counts[s]);
+			p->ip.counts[s] = now;
+		}
+	}
+}
+
+/* ---- fork, exec, teardown ------------------------------------------- */
+
+void inproc_fork(struct tracer *t, struct tproc *child, const struct tproc *parent, bool follow)
+{
+	const struct ip_proc *pp = &parent->ip;
+	struct ip_proc *ip = &child->ip;
+	struct ip_header *h;
+	int err;
+
+	if (pp->state != IPS_ON)
+		return;
+	/* the child has the parent's code regions and a zeroed control page */
+	ip->ctl = pp->ctl;
+	ip->regions = xmalloc((pp->nregions ? pp->nregions : 1) * sizeof(*ip->regions));
+	memcpy(ip->regions, pp->regions, pp->nregions * sizeof(*ip->regions));
+	ip->nregions = pp->nregions;
+	ip->slots = xmalloc((pp->nslots ? pp->nslots : 1) * sizeof(*ip->slots));
+	memcpy(ip->slots, pp->slots, pp->nslots * sizeof(*ip->slots));
+	ip->nslots = pp->nslots;
+	ip->scratch = pp->scratch;
+	ip->strcache_hook = pp->strcache_hook;
+	journal_region(&child->journal, ip->ctl, 4096, "ctl", false);
+	for (size_t i = 0; i < ip->nregions; i++)
+		journal_region(&child->journal, ip->regions[i].addr, ip->regions[i].size, "code", false);
+	if (!follow) {
+		ip->state = IPS_INHERITED;
+		return;
+	}
+	err = map_data(t, child, pp->size);
+	if (err) {
+		fail(t, child, "a shared memory region for the forked child: %s", strerror(-err));
+		proc_jumps_to_traps(t, child);
+		return;
+	}
+	journal_region(&child->journal, ip->data, ip->size, "data", false);
+	h = ip->h;
+	header_init(t, child, h, ip->size, pp->h->use_tsc);
+	h->tid_off = pp->h->tid_off;
+	h->py = pp->h->py;
+	h->strcache = pp->h->strcache;
+	memcpy((char *)h + h->sites_off, (const char *)pp->h + pp->h->sites_off,
+	       (size_t)pp->nslots * sizeof(struct ip_site));
+	err = mem_write(&child->mem, ip->ctl, &ip->data, sizeof(ip->data));
+	if (err) {
+		fail(t, child, "writing the forked child's control page: %s", strerror(-err));
+		proc_jumps_to_traps(t, child);
+		return;
+	}
+	ip->state = IPS_ON;
+	t->inproc_procs++;
+}
+
+/* Threads held inside a region (a hit in progress): let them run out of
+ * it, a bounded number of times. */
+static bool regions_clear(struct tracer *t, struct tproc *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ip.nregions; i++)
+		if (thread_inside(t, p, p->ip.regions[i].addr, p->ip.regions[i].addr +
+				  p->ip.regions[i].size, false))
+			return false;
+	return true;
+}
+
+static void unmap_all(struct tracer *t, struct tproc *p)
+{
+	struct ip_proc *ip = &p->ip;
+	size_t i;
+
+	/* the scratch bytes are in a region: the last call runs from there */
+	if (ip->data)
+		if (!rsys(t, p, SYS_munmap, (long)ip->data, (long)ip->size, 0, 0, 0, 0))
+			journal_region(&p->journal, ip->data, ip->size, "data", true);
+	if (ip->ctl)
+		if (!rsys(t, p, SYS_munmap, (long)ip->ctl, 4096, 0, 0, 0, 0))
+			journal_region(&p->journal, ip->ctl, 4096, "ctl", true);
+	for (i = ip->nregions; i-- > 0;) {
+		ip->scratch = i ? ip->regions[0].addr + ip->regions[0].size - SCRATCH_LEN
+				: inject_entry_point(p->pid);
+		if (!ip->scratch)
+			break;
+		if (!rsys(t, p, SYS_munmap, (long)ip->regions[i].addr, (long)ip->regions[i].size, 0, 0,
+			  0, 0))
+			journal_region(&p->journal, ip->regions[i].addr, ip->regions[i].size, "code", true);
+	}
+}
+
+void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
+{
+	struct ip_proc *ip = &p->ip;
+
+	if (ip->state == IPS_ON && ip->h && !process_gone) {
+		inproc_drain(t, p);
+		if (t->cfg.aggregate)
+			inproc_collect_counts(t);
+		report_losses(t, p);
+		__atomic_store_n(&ip->h->state, IP_STATE_OFF, __ATOMIC_RELEASE);
+	}
+	if ((ip->state == IPS_ON || ip->state == IPS_INHERITED) && !process_gone) {
+		if (regions_clear(t, p))
+			unmap_all(t, p);
+		else
+			tracer_notice(t, "pid %d: a thread was inside ptap's code when it detached: its "
+				      "%zu code region%s stay%s mapped (harmless, %zu KiB)", p->pid,
+				      ip->nregions, ip->nregions == 1 ? "" : "s",
+				      ip->nregions == 1 ? "s" : "", (size_t)(ip->size >> 10));
+	}
+	inproc_forget(t, p);
+}
+
+void inproc_forget(struct tracer *t, struct tproc *p)
+{
+	struct ip_proc *ip = &p->ip;
+
+	if (ip->state == IPS_ON && t->inproc_procs)
+		t->inproc_procs--;
+	if (ip->h)
+		munmap(ip->h, ip->size);
+	if (ip->memfd >= 0)
+		close(ip->memfd);
+	free(ip->why);
+	free(ip->regions);
+	free(ip->slots);
+	free(ip->counts);
+	memset(ip, 0, sizeof(*ip));
+	ip->memfd = -1;
+}

@@ -1,0 +1,131 @@
+/*
+ * The in-process engine: a jump at each marker site into code that ptap
+ * puts into the target (inproc/recorder.c), so that a hit never stops it.
+ *
+ * It shares everything else with the ptrace engine: the same struct
+ * tproc and struct site (a site is a jump or an int3), the same
+ * attaching, following and detaching, the same journal.  What it adds,
+ * per process:
+ *
+ *   setup     with every thread held (attach, exec, a fork's first stop),
+ *             system calls run in a held thread (tracer/inject.h) map the
+ *             control page and the shared data region, and ptap maps the
+ *             same memfd;
+ *   regions   code regions within +-2 GiB of each module with sites: the
+ *             recorder blob and one trampoline per site;
+ *   arming    a site whose verdict (tracer/sitecheck.h) is yes, in a
+ *             process set up, gets a trampoline and then the jump, after
+ *             checking that no held thread is inside the bytes or has a
+ *             word on its stack pointing inside them (a signal frame);
+ *             any other site keeps the int3, silently correct;
+ *   polling   the loop drains each process's ring between waits and turns
+ *             records into the same struct event the int3 path makes;
+ *   teardown  bytes back, then the regions unmapped once no held thread
+ *             is inside one (else left mapped, and said).
+ */
+#ifndef PTAP_TRACER_INPROC_H
+#define PTAP_TRACER_INPROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tracer/sitecheck.h"
+
+struct tracer;
+struct tproc;
+struct tthread;
+struct pmod;
+struct site;
+struct probe_info;
+struct ip_header;
+
+/* A code region in the target. */
+struct ip_region {
+	uint64_t addr, size;        /* run-time, in the target */
+	uint64_t used;              /* bytes of blob and trampolines written */
+};
+
+/* What ptap keeps for one site index of a process's site table. */
+struct ip_slot {
+	const struct probe_info *probe;    /* NULL for a hook */
+	uint64_t site;              /* run-time address */
+};
+
+enum ip_proc_state {
+	IPS_UNTRIED,                /* no setup tried in this image */
+	IPS_ON,                     /* set up: sites may take jumps */
+	IPS_FAILED,                 /* setup failed: every site is an int3 */
+	IPS_INHERITED,              /* an unfollowed child: the parent's regions
+	                               are mapped, nothing else */
+};
+
+/* The engine's state in one process (struct tproc.ip). */
+struct ip_proc {
+	uint8_t state;              /* enum ip_proc_state */
+	char *why;                  /* IPS_FAILED: why, said once */
+	uint64_t ctl;               /* the control page, in the target */
+	uint64_t data;              /* the data region, in the target */
+	int memfd;                  /* ptap's fd of it, -1 if none */
+	struct ip_header *h;        /* ptap's mapping of it */
+	size_t size;
+	struct ip_region *regions;
+	size_t nregions;
+	struct ip_slot *slots;      /* by site index */
+	uint32_t nslots;
+	uint64_t scratch;           /* where injected system calls run */
+	uint64_t *counts;           /* COUNT mode: the counts last delivered, by slot */
+	uint32_t ncounts_seen;
+	uint64_t dropped_seen;      /* h->dropped already reported */
+	bool strcache_hook;         /* code_dealloc's jump is in place */
+};
+
+/* Whether the in-process engine is asked for (--engine). */
+bool inproc_enabled(const struct tracer *t);
+
+/* Make a held thread of p available and set p up, if not done: 0, or
+ * -errno (p then stays on int3s; the reason is said once). */
+int inproc_prepare(struct tracer *t, struct tproc *p);
+
+/*
+ * Put a jump over the probe site at run-time address addr of module pm
+ * of p (whose other threads are held or cannot be inside pm's code).  0
+ * and *s filled as a jump site, or -errno with *why (the int3 path is
+ * then the caller's).
+ */
+int inproc_arm_site(struct tracer *t, struct tproc *p, struct pmod *pm,
+		    const struct probe_info *pi, uint64_t addr, struct site *s, const char **why);
+
+/* CPython's code_dealloc: the string cache's hook as a jump. */
+void inproc_arm_codefree(struct tracer *t, struct tproc *p, struct pmod *pm);
+
+/* Undo a jump site (every thread of p held): 0, or -errno with a notice. */
+int inproc_disarm_site(struct tracer *t, struct tproc *p, const struct site *s);
+
+/* Deliver what the rings of every process hold: the number of events. */
+size_t inproc_poll(struct tracer *t);
+/* The same for one process (before one of its int3 hits or its exit, so
+ * that a thread's events stay in order). */
+size_t inproc_drain(struct tracer *t, struct tproc *p);
+/* COUNT mode: deliver the counts gathered since the last call. */
+void inproc_collect_counts(struct tracer *t);
+
+/* A forked child (held at its first stop), which has its parent's jumps
+ * and code regions: give it a data region of its own with the parent's
+ * site table; or, not followed, only note the regions, for teardown to
+ * unmap them. */
+void inproc_fork(struct tracer *t, struct tproc *child, const struct tproc *parent, bool follow);
+
+/* After every jump of p is undone (threads held): unmap what was mapped,
+ * unless a thread may be inside; free ptap's side. */
+void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone);
+
+/* Forget p's engine state without touching the target (exec, exit). */
+void inproc_forget(struct tracer *t, struct tproc *p);
+
+/* Nanoseconds on now_ns()'s clock for a recorder's timestamp; and the
+ * refinement of that conversion, at every tick. */
+uint64_t inproc_time_ns(struct tracer *t, uint64_t stamp);
+void inproc_clock_refine(struct tracer *t);
+
+#endif
