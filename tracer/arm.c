@@ -150,6 +150,7 @@ static bool same_file(const struct map_entry *e, const struct elf_module *elf)
 static struct site *site_new(struct pmod *pm)
 {
 	pm->sites = xrealloc(pm->sites, (pm->nsites + 1) * sizeof(*pm->sites));
+	memset(&pm->sites[pm->nsites], 0, sizeof(*pm->sites));
 	return &pm->sites[pm->nsites++];
 }
 
