@@ -176,6 +176,7 @@ enum ip_state {
 };
 
 #define IP_TID_SYSCALL ((int32_t)0x80000000)
+#define IP_OWNER_DIED 0x40000000u       /* FUTEX_OWNER_DIED */
 
 #define IP_LINE 64
 struct ip_header {
@@ -207,6 +208,11 @@ struct ip_header {
 	uint32_t state __attribute__((aligned(IP_LINE)));  /* enum ip_state */
 	uint32_t pad0;
 	uint64_t heartbeat;             /* ptap adds one at each poll */
+	/* A robust, process-shared pthread mutex that ptap locks and holds
+	 * while it reads this region: if ptap dies, however it dies, the
+	 * kernel sets IP_OWNER_DIED in its first word, and the recorder
+	 * stops waiting for it. */
+	uint32_t tracer_lock[16] __attribute__((aligned(IP_LINE)));
 
 	/* target -> ptap, each written by many threads: own lines */
 	uint64_t head __attribute__((aligned(IP_LINE)));   /* next ring byte to reserve */

@@ -340,21 +340,35 @@ static void codefree(struct ip_header *h, const uint64_t *frame)
 
 /* ---- the ring ------------------------------------------------------- */
 
+/* Whether ptap reads the ring: it says so, and it has not died. */
+static int tracer_reads(struct ip_header *h)
+{
+	return load_acq(&h->state) == IP_STATE_ON && !(load_acq(&h->tracer_lock[0]) & IP_OWNER_DIED);
+}
+
 /* Wait for ptap to make room: 1 to try again, 0 to give up.  *stalls
  * counts the waits during which ptap did not move. */
 static int ring_wait(struct ip_header *h, uint64_t tail, unsigned *stalls)
 {
 	struct timespec_k ts = { 0, 10 * 1000 * 1000 };
 
-	if (load_acq(&h->state) != IP_STATE_ON)
+	if (!tracer_reads(h)) {
+		store_rel(&h->state, IP_STATE_OFF);
 		return 0;
+	}
 	add_rlx(&h->waiters, 1);
 	sys6(SYS_futex, (long)&h->tail_futex, FUTEX_WAIT, (long)(uint32_t)tail, (long)&ts, 0, 0);
 	__atomic_fetch_sub(&h->waiters, 1, __ATOMIC_RELAXED);
-	if (load_acq(&h->tail) == tail)
-		return ++*stalls < 100;   /* about a second without progress */
-	*stalls = 0;
-	return 1;
+	if (load_acq(&h->tail) != tail) {
+		*stalls = 0;
+		return 1;
+	}
+	if (++*stalls < 1000)
+		return 1;
+	/* ten seconds without progress: ptap is alive but stopped or stuck.
+	 * Nobody waits any more until it reads again (it turns this back on) */
+	store_rel(&h->state, IP_STATE_OFF);
+	return 0;
 }
 
 static int ring_reserve(struct ip_header *h, uint64_t len, uint64_t *pos)
@@ -548,6 +562,10 @@ void ip_hit(uint64_t *frame, uint32_t site)
 			errmask |= 1u << i;
 	}
 	add_rlx(&h->hits, 1);
+	if (mode == IP_MODE_EVENT && load_rlx(&h->state) != IP_STATE_ON) {
+		add_rlx(&h->dropped, 1);        /* nobody reads: not even tried */
+		return;
+	}
 	if (mode == IP_MODE_COUNT)
 		record_count(h, s, site, val, errmask);
 	else

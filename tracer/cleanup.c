@@ -60,6 +60,27 @@ static void adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t 
 	pmod_add_site(p, pm, &s);
 }
 
+/* A jump found at addr over orig (from the journal or the file): adopt it
+ * if the bytes there are a jump, and note the code region it leads to. */
+static bool adopt_jump(struct tproc *p, struct pmod *pm, uint64_t addr, const uint8_t *orig,
+		       uint8_t kind)
+{
+	struct site s = { 0 };
+	uint8_t now[ARCH_JUMP_LEN];
+
+	if (u64map_get(&p->sites, addr) || mem_read(&p->mem, addr, now, sizeof(now)) ||
+	    !memcmp(now, orig, sizeof(now)) || now[0] != 0xe9)
+		return false;   /* never written, or not ours */
+	s.addr = addr;
+	s.kind = kind;
+	s.jump = true;
+	s.bias = pm->bias;
+	memcpy(s.jorig, orig, ARCH_JUMP_LEN);
+	memcpy(s.jbytes, now, ARCH_JUMP_LEN);
+	pmod_add_site(p, pm, &s);
+	return true;
+}
+
 /* The file behind module pm, as the target maps it; -errno. */
 static int pmod_file(pid_t pid, const struct pmod *pm)
 {
@@ -111,6 +132,25 @@ static unsigned adopt_range(struct tproc *p, struct pmod *pm, int fd, uint64_t v
 	return found;
 }
 
+/* A jump where the file has other bytes, at the link-time address v of
+ * pm: adopted, with the region it leads to.  1 if so. */
+static unsigned infer_jump(struct tproc *p, struct pmod *pm, int fd, uint64_t v, uint8_t kind)
+{
+	uint8_t file[ARCH_JUMP_LEN];
+	int32_t rel;
+	uint64_t to;
+
+	const struct site *s;
+
+	if (file_bytes(fd, pm, v, file, sizeof(file)) || !adopt_jump(p, pm, v + pm->bias, file, kind))
+		return 0;
+	s = u64map_get(&p->sites, v + pm->bias);
+	memcpy(&rel, s->jbytes + 1, sizeof(rel));
+	to = v + pm->bias + ARCH_JUMP_LEN + (uint64_t)(int64_t)rel;
+	inproc_adopt_trampoline(p, to);
+	return 1;
+}
+
 static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report *r)
 {
 	const struct tmodule *tm = pm->tm;
@@ -128,7 +168,9 @@ static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report
 
 		if (sp->problem)
 			continue;
-		n = adopt_range(p, pm, fd, sp->pc, 1, SITE_PROBE);
+		n = infer_jump(p, pm, fd, sp->pc, SITE_PROBE);
+		if (!n)
+			n = adopt_range(p, pm, fd, sp->pc, 1, SITE_PROBE);
 		r->sites += n;
 		if (n && tm->probes[i].known == KP_PY_ENTRY)
 			entry_armed = true;
@@ -142,10 +184,70 @@ static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report
 				pmod_add_sem(pm, e->probes[i].semaphore + pm->bias);
 	if (e->dl_debug_state)
 		r->hooks += adopt_range(p, pm, fd, e->dl_debug_state, 16, SITE_DLHOOK);
-	/* CPython's code_dealloc, found as the string cache finds it */
-	if (!python_code_dealloc(p, pm, &fn))
-		r->hooks += adopt_range(p, pm, fd, fn - pm->bias, 32, SITE_CODEFREE);
+	/* CPython's code_dealloc, found as the string cache finds it: an int3
+	 * inside, or a jump at its start */
+	if (!python_code_dealloc(p, pm, &fn)) {
+		unsigned j = infer_jump(p, pm, fd, fn - pm->bias, SITE_CODEFREE);
+
+		r->hooks += j ? j : adopt_range(p, pm, fd, fn - pm->bias, 32, SITE_CODEFREE);
+	}
 	close(fd);
+}
+
+static void journal_adopt(struct tproc *p, const struct journal_entry *je, size_t n,
+			  struct cleanup_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct pmod *pm = pmod_at(p, je[i].addr);
+		uint8_t byte;
+
+		if (je[i].kind == JE_REGION) {
+			inproc_adopt_region(p, je[i].addr, je[i].len, je[i].region);
+			continue;
+		}
+		if (!pm && p->nmods)
+			pm = &p->mods[0];
+		if (!pm)
+			continue;
+		if (je[i].kind == JE_SEM) {
+			r->semaphores += pmod_add_sem(pm, je[i].addr);
+			continue;
+		}
+		if (je[i].kind == JE_JUMP) {
+			if (je[i].jlen == ARCH_JUMP_LEN &&
+			    adopt_jump(p, pm, je[i].addr, je[i].jorig, je[i].jorig[0] == arch_site_insn
+				       ? SITE_PROBE : SITE_CODEFREE)) {
+				if (je[i].jorig[0] == arch_site_insn)
+					r->sites++;
+				else
+					r->hooks++;
+			}
+			continue;
+		}
+		/* a journaled site that holds no int3 was never written */
+		if (mem_read(&p->mem, je[i].addr, &byte, 1) || byte != arch_trap_insn)
+			continue;
+		if (je[i].orig == arch_site_insn) {
+			adopt_site(p, pm, je[i].addr, je[i].orig, SITE_PROBE, NULL);
+			r->sites++;
+		} else {
+			/* a hook: what it needs to be stepped over comes from the file */
+			uint8_t code[32];
+			struct arch_copy_hook copy;
+			int fd = pmod_file(p->pid, pm);
+
+			if (fd >= 0 && !file_bytes(fd, pm, je[i].addr - pm->bias, code, sizeof(code)) &&
+			    arch_arg0_copy_site(code, sizeof(code), &copy) == 0)
+				adopt_site(p, pm, je[i].addr, je[i].orig, SITE_CODEFREE, &copy);
+			else
+				adopt_site(p, pm, je[i].addr, je[i].orig, SITE_DLHOOK, NULL);
+			if (fd >= 0)
+				close(fd);
+			r->hooks++;
+		}
+	}
 }
 
 int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
@@ -161,40 +263,7 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 	err = journal_load(pid, &je, &n, &r->journal);
 	if (!err) {
 		r->from_journal = true;
-		for (i = 0; i < n; i++) {
-			struct pmod *pm = pmod_at(p, je[i].addr);
-			uint8_t byte;
-
-			if (!pm && p->nmods)
-				pm = &p->mods[0];
-			if (!pm)
-				continue;
-			if (je[i].is_sem) {
-				r->semaphores += pmod_add_sem(pm, je[i].addr);
-				continue;
-			}
-			/* a journaled site that holds no int3 was never written */
-			if (mem_read(&p->mem, je[i].addr, &byte, 1) || byte != arch_trap_insn)
-				continue;
-			if (je[i].orig == arch_site_insn) {
-				adopt_site(p, pm, je[i].addr, je[i].orig, SITE_PROBE, NULL);
-				r->sites++;
-			} else {
-				/* a hook: what it needs to be stepped over comes from the file */
-				uint8_t code[32];
-				struct arch_copy_hook copy;
-				int fd = pmod_file(pid, pm);
-
-				if (fd >= 0 && !file_bytes(fd, pm, je[i].addr - pm->bias, code, sizeof(code)) &&
-				    arch_arg0_copy_site(code, sizeof(code), &copy) == 0)
-					adopt_site(p, pm, je[i].addr, je[i].orig, SITE_CODEFREE, &copy);
-				else
-					adopt_site(p, pm, je[i].addr, je[i].orig, SITE_DLHOOK, NULL);
-				if (fd >= 0)
-					close(fd);
-				r->hooks++;
-			}
-		}
+		journal_adopt(p, je, n, r);
 		free(je);
 	} else {
 		for (i = 0; i < p->nmods; i++)
@@ -202,6 +271,7 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 		for (i = 0; i < p->nmods; i++)
 			r->semaphores += (unsigned)p->mods[i].nsems;
 	}
+	r->regions = inproc_adopted(t, p, &r->dropped);
 	/* counted as arming counts them: detaching takes them off again */
 	t->stats.sites_armed += r->sites;
 	t->stats.semaphores += r->semaphores;

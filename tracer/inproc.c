@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,28 @@ static int32_t find_tid_offset(struct tracer *t, struct tproc *p)
 	return IP_TID_SYSCALL;
 }
 
+/* Hold the region's robust mutex (inproc/abi.h): the kernel marks it if
+ * ptap dies, and the recorder then stops waiting.  Let go of before the
+ * region is unmapped, so that it leaves the thread's robust list. */
+static void tracer_lock(struct ip_header *h)
+{
+	pthread_mutex_t *m = (pthread_mutex_t *)h->tracer_lock;
+	pthread_mutexattr_t a;
+
+	_Static_assert(sizeof(pthread_mutex_t) <= sizeof(h->tracer_lock), "tracer_lock too small");
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	pthread_mutex_lock(m);
+}
+
+static void tracer_unlock(struct ip_header *h)
+{
+	pthread_mutex_unlock((pthread_mutex_t *)h->tracer_lock);
+}
+
 static void header_init(struct tracer *t, struct tproc *p, struct ip_header *h, size_t size,
 			bool use_tsc)
 {
@@ -233,6 +256,7 @@ static void header_init(struct tracer *t, struct tproc *p, struct ip_header *h, 
 	h->use_tsc = use_tsc;
 	h->tid_off = find_tid_offset(t, p);
 	h->state = IP_STATE_ON;
+	tracer_lock(h);
 	__atomic_store_n(&h->magic, IP_MAGIC, __ATOMIC_RELEASE);
 }
 
@@ -1116,6 +1140,73 @@ void inproc_fork(struct tracer *t, struct tproc *child, const struct tproc *pare
 	t->inproc_procs++;
 }
 
+/* ---- what a dead ptap left (ptap cleanup) ---------------------------- */
+
+static void add_region(struct ip_proc *ip, uint64_t addr, uint64_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ip->nregions; i++)
+		if (ip->regions[i].addr == addr)
+			return;
+	ip->regions = xrealloc(ip->regions, (ip->nregions + 1) * sizeof(*ip->regions));
+	ip->regions[ip->nregions++] = (struct ip_region){ addr, len, len };
+}
+
+void inproc_adopt_region(struct tproc *p, uint64_t addr, uint64_t len, const char *kind)
+{
+	struct ip_proc *ip = &p->ip;
+
+	ip->state = IPS_INHERITED;
+	if (!strcmp(kind, "code"))
+		add_region(ip, addr, len);
+	else if (!strcmp(kind, "data"))
+		ip->data = addr, ip->size = len;
+	else if (!strcmp(kind, "ctl"))
+		ip->ctl = addr;
+}
+
+void inproc_adopt_trampoline(struct tproc *p, uint64_t to)
+{
+	struct ip_proc *ip = &p->ip;
+	struct ip_code_info info;
+	struct ip_header h;
+	struct proc_maps maps;
+	const struct map_entry *e;
+	uint64_t data = 0;
+
+	if (procmaps_read(p->pid, &maps))
+		return;
+	e = procmaps_find(&maps, to);
+	if (e && !e->dev && (e->prot & PROT_EXEC) &&
+	    !mem_read(&p->mem, e->start + inproc_blob_info, &info, sizeof(info)) &&
+	    info.magic == IP_MAGIC) {
+		ip->state = IPS_INHERITED;
+		add_region(ip, e->start, e->end - e->start);
+		if (info.ctl && !mem_read(&p->mem, info.ctl, &data, sizeof(data))) {
+			ip->ctl = info.ctl;
+			if (data && !mem_read(&p->mem, data, &h, sizeof(h)) && h.magic == IP_MAGIC) {
+				ip->data = data;
+				ip->size = h.size;
+			}
+		}
+	}
+	procmaps_free(&maps);
+}
+
+unsigned inproc_adopted(struct tracer *t, struct tproc *p, uint64_t *dropped)
+{
+	struct ip_proc *ip = &p->ip;
+	uint64_t d;
+
+	(void)t;
+	*dropped = 0;
+	if (ip->data && !mem_read(&p->mem, ip->data + offsetof(struct ip_header, dropped), &d,
+				  sizeof(d)))
+		*dropped = d;
+	return (unsigned)ip->nregions + !!ip->ctl + !!ip->data;
+}
+
 /* Threads held inside a region (a hit in progress): let them run out of
  * it, a bounded number of times. */
 static bool regions_clear(struct tracer *t, struct tproc *p)
@@ -1134,6 +1225,8 @@ static void unmap_all(struct tracer *t, struct tproc *p)
 	struct ip_proc *ip = &p->ip;
 	size_t i;
 
+	ip->scratch = ip->nregions ? ip->regions[0].addr + ip->regions[0].size - SCRATCH_LEN
+				   : inject_entry_point(p->pid);
 	/* the scratch bytes are in a region: the last call runs from there */
 	if (ip->data)
 		if (!rsys(t, p, SYS_munmap, (long)ip->data, (long)ip->size, 0, 0, 0, 0))
@@ -1166,11 +1259,13 @@ void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 	if ((ip->state == IPS_ON || ip->state == IPS_INHERITED) && !process_gone) {
 		if (regions_clear(t, p))
 			unmap_all(t, p);
-		else
+		else {
+			t->stats.regions_left += (unsigned)ip->nregions + !!ip->ctl + !!ip->data;
 			tracer_notice(t, "pid %d: a thread was inside ptap's code when it detached: its "
-				      "%zu code region%s stay%s mapped (harmless, %zu KiB)", p->pid,
+				      "%zu code region%s stay%s mapped, unused", p->pid,
 				      ip->nregions, ip->nregions == 1 ? "" : "s",
-				      ip->nregions == 1 ? "s" : "", (size_t)(ip->size >> 10));
+				      ip->nregions == 1 ? "s" : "");
+		}
 	}
 	inproc_forget(t, p);
 }
@@ -1181,8 +1276,10 @@ void inproc_forget(struct tracer *t, struct tproc *p)
 
 	if (ip->state == IPS_ON && t->inproc_procs)
 		t->inproc_procs--;
-	if (ip->h)
+	if (ip->h) {
+		tracer_unlock(ip->h);
 		munmap(ip->h, ip->size);
+	}
 	if (ip->memfd >= 0)
 		close(ip->memfd);
 	free(ip->why);

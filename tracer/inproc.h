@@ -120,6 +120,17 @@ void inproc_fork(struct tracer *t, struct tproc *child, const struct tproc *pare
  * unless a thread may be inside; free ptap's side. */
 void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone);
 
+/*
+ * ptap cleanup: what a dead ptap's engine left in p, from its journal
+ * (a region and its kind) or found through a jump's target (the code
+ * region, whose recorder names the control page, which names the data
+ * region); inproc_adopted then says how many regions are known and how
+ * many events the recorders dropped, and teardown unmaps them.
+ */
+void inproc_adopt_region(struct tproc *p, uint64_t addr, uint64_t len, const char *kind);
+void inproc_adopt_trampoline(struct tproc *p, uint64_t to);
+unsigned inproc_adopted(struct tracer *t, struct tproc *p, uint64_t *dropped);
+
 /* Forget p's engine state without touching the target (exec, exit). */
 void inproc_forget(struct tracer *t, struct tproc *p);
 

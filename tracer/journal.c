@@ -164,10 +164,50 @@ void journal_close(struct journal *j, bool remove)
 	journal_init(j);
 }
 
+/* The entries of one kind in a map: addr -> malloc'd entry. */
+static void put(struct u64map *m, const struct journal_entry *e)
+{
+	struct journal_entry *c = xmalloc(sizeof(*c));
+
+	*c = *e;
+	free(u64map_del(m, e->addr));
+	u64map_put(m, e->addr, c);
+}
+
+static void drain_map(struct u64map *m, struct journal_entry **out, size_t *n, size_t *cap)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(m, &i, &k, &v)) {
+		VEC_RESERVE(*out, *cap, *n + 1);
+		(*out)[(*n)++] = *(struct journal_entry *)v;
+		free(v);
+	}
+	u64map_free(m);
+}
+
+static bool parse_hex(const char *s, struct journal_entry *e)
+{
+	size_t len = strspn(s, "0123456789abcdef"), i;
+	unsigned b;
+
+	if (!len || len % 2 || len / 2 > sizeof(e->jorig))
+		return false;
+	for (i = 0; i < len / 2; i++) {
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return false;
+		e->jorig[i] = (uint8_t)b;
+	}
+	e->jlen = (uint8_t)(len / 2);
+	return true;
+}
+
 int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 {
-	char *path = journal_path(pid), line[128];
-	struct u64map sites, sems;
+	char *path = journal_path(pid), line[256], hex[64], kind[8];
+	struct u64map sites, sems, jumps, regions;
 	size_t i = 0, cap = 0;
 	uint64_t k;
 	void *v;
@@ -185,19 +225,35 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 	}
 	u64map_init(&sites);
 	u64map_init(&sems);
+	u64map_init(&jumps);
+	u64map_init(&regions);
 	/* replay: the last word on each address wins; sems may be raised
 	 * more than once (each line is one) */
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a;
+		struct journal_entry e = { 0 };
+		unsigned long long a, l;
 		unsigned b;
 
-		if (sscanf(line, "site %llx %x", &a, &b) == 2 && a)
-			u64map_put(&sites, a, (void *)(uintptr_t)(b | 0x100));
-		else if (sscanf(line, "-site %llx", &a) == 1)
-			u64map_del(&sites, a);
-		else if (sscanf(line, "sem %llx", &a) == 1 && a)
+		if (sscanf(line, "site %llx %x", &a, &b) == 2 && a) {
+			e = (struct journal_entry){ .addr = a, .kind = JE_SITE, .orig = (uint8_t)b };
+			put(&sites, &e);
+		} else if (sscanf(line, "-site %llx", &a) == 1) {
+			free(u64map_del(&sites, a));
+		} else if (sscanf(line, "jump %llx %63s", &a, hex) == 2 && a && parse_hex(hex, &e)) {
+			e.addr = a;
+			e.kind = JE_JUMP;
+			put(&jumps, &e);
+		} else if (sscanf(line, "-jump %llx", &a) == 1) {
+			free(u64map_del(&jumps, a));
+		} else if (sscanf(line, "region %llx %llx %7s", &a, &l, kind) == 3 && a) {
+			e = (struct journal_entry){ .addr = a, .kind = JE_REGION, .len = l };
+			memcpy(e.region, kind, sizeof(e.region));
+			put(&regions, &e);
+		} else if (sscanf(line, "-region %llx", &a) == 1) {
+			free(u64map_del(&regions, a));
+		} else if (sscanf(line, "sem %llx", &a) == 1 && a) {
 			u64map_put(&sems, a, (void *)((uintptr_t)u64map_get(&sems, a) + 1));
-		else if (sscanf(line, "-sem %llx", &a) == 1 && a) {
+		} else if (sscanf(line, "-sem %llx", &a) == 1 && a) {
 			uintptr_t c = (uintptr_t)u64map_get(&sems, a);
 
 			if (c > 1)
@@ -207,18 +263,15 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 		}
 	}
 	fclose(f);
-	while (u64map_next(&sites, &i, &k, &v)) {
-		VEC_RESERVE(*out, cap, *n + 1);
-		(*out)[(*n)++] = (struct journal_entry){ k, (uint8_t)(uintptr_t)v, false };
-	}
-	i = 0;
+	drain_map(&sites, out, n, &cap);
+	drain_map(&jumps, out, n, &cap);
+	drain_map(&regions, out, n, &cap);
 	while (u64map_next(&sems, &i, &k, &v)) {
 		for (uintptr_t c = (uintptr_t)v; c; c--) {
 			VEC_RESERVE(*out, cap, *n + 1);
-			(*out)[(*n)++] = (struct journal_entry){ k, 0, true };
+			(*out)[(*n)++] = (struct journal_entry){ .addr = k, .kind = JE_SEM };
 		}
 	}
-	u64map_free(&sites);
 	u64map_free(&sems);
 	*pathp = path;
 	return 0;

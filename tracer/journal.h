@@ -10,7 +10,9 @@
  *
  *   site ADDR BYTE     an int3 written at ADDR over BYTE
  *   sem ADDR           a semaphore at ADDR raised by one
- *   -site ADDR / -sem ADDR   undone (the module was unmapped)
+ *   jump ADDR HEX      a jump written at ADDR over the bytes HEX
+ *   region ADDR LEN KIND   memory mapped by ptap: code, data or ctl
+ *   -site, -sem, -jump, -region ...   undone
  *
  * The file is emptied when the image is replaced (exec) and removed when
  * ptap detaches cleanly or the process ends.  If the journal cannot be
@@ -41,10 +43,15 @@ void journal_region(struct journal *j, uint64_t addr, uint64_t len, const char *
 void journal_close(struct journal *j, bool remove);
 
 /* The journal of pid as cleanup reads it: the net changes still in place. */
+enum journal_kind { JE_SITE, JE_SEM, JE_JUMP, JE_REGION };
 struct journal_entry {
 	uint64_t addr;
+	uint8_t kind;           /* enum journal_kind */
 	uint8_t orig;           /* site: the byte under the int3 */
-	bool is_sem;
+	uint8_t jlen;           /* jump: bytes in jorig */
+	uint8_t jorig[16];      /* jump: the bytes under it */
+	uint64_t len;           /* region: its length */
+	char region[8];         /* region: "code", "data" or "ctl" */
 };
 /* 0 with *out (malloc'd) and *n, -ENOENT if there is none for this very
  * process, or -errno.  *path gets the file's name (malloc'd) for removal. */

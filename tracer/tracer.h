@@ -84,6 +84,8 @@ enum tracer_stop {
 struct tracer_stats {
 	uint64_t hits;              /* probe events delivered (counted ones included) */
 	uint64_t dropped;           /* in-process hits lost: the ring stayed full */
+	unsigned regions_left;      /* in-process regions left mapped at detach (a
+	                               thread was inside) */
 	uint64_t arg_errors;        /* arguments that could not be read */
 	uint64_t sites_armed;       /* probe sites armed (int3s and jumps), all processes */
 	uint64_t sites_jump;        /* ... of which jumps (the in-process engine) */
@@ -154,9 +156,11 @@ int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn,
  * detach.  0 and the report, or -errno.
  */
 struct cleanup_report {
-	unsigned sites;             /* int3s found over probe sites */
-	unsigned hooks;             /* int3s found over the loader's or CPython's hooks */
+	unsigned sites;             /* int3s or jumps found over probe sites */
+	unsigned hooks;             /* int3s or jumps found over the loader's or CPython's hooks */
 	unsigned semaphores;        /* semaphore counts to lower */
+	unsigned regions;           /* memory regions the in-process engine mapped */
+	uint64_t dropped;           /* events its recorders could not record */
 	bool from_journal;          /* counts from ptap's journal, not inferred */
 	char *journal;              /* its path (to remove when all went well) */
 };

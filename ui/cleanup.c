@@ -30,6 +30,8 @@ static int cleanup_one(pid_t pid, bool dry_run)
 	struct tracer_config cfg = { .sel = &none, .no_arm = true, .quiet = true, .no_pin = true,
 				     .engine = TRACER_ENGINE_PTRACE };
 	struct cleanup_report r;
+	struct tracer_stats st;
+	bool nothing = false;
 	struct tracer *t;
 	char *why;
 	int err, rc = EXIT_OK;
@@ -46,19 +48,32 @@ static int cleanup_one(pid_t pid, bool dry_run)
 	if (err) {
 		fprintf(stderr, "ptap: cleanup: pid %d: %s\n", pid, strerror(-err));
 		rc = EXIT_RUNTIME;
-	} else if (!r.sites && !r.hooks && !r.semaphores) {
+	} else if (!r.sites && !r.hooks && !r.semaphores && !r.regions) {
 		printf("pid %d: nothing left by ptap\n", pid);
-	} else {
-		printf("pid %d: %s %u probe site%s and %u hook%s, %s %u semaphore count%s (%s)\n", pid,
-		       dry_run ? "would restore" : "restored", r.sites, r.sites == 1 ? "" : "s",
-		       r.hooks, r.hooks == 1 ? "" : "s", dry_run ? "would lower" : "lowered",
-		       r.semaphores, r.semaphores == 1 ? "" : "s",
-		       r.from_journal ? "from ptap's journal" : "inferred from the probes found armed");
+		nothing = true;
 	}
 	if (dry_run)
 		tracer_cleanup_forget(t, pid);
 	tracer_request_stop(t);
 	tracer_run(t);
+	tracer_get_stats(t, &st);
+	if (!err && !nothing) {
+		printf("pid %d: %s %u probe site%s and %u hook%s, %s %u semaphore count%s", pid,
+		       dry_run ? "would restore" : "restored", r.sites, r.sites == 1 ? "" : "s",
+		       r.hooks, r.hooks == 1 ? "" : "s", dry_run ? "would lower" : "lowered",
+		       r.semaphores, r.semaphores == 1 ? "" : "s");
+		if (r.regions)
+			printf(", %s %u region%s of ptap's code and data", dry_run ? "would unmap" : "unmapped",
+			       r.regions - (dry_run ? 0 : st.regions_left),
+			       r.regions - (dry_run ? 0 : st.regions_left) == 1 ? "" : "s");
+		printf(" (%s)\n", r.from_journal ? "from ptap's journal" : "inferred from the probes found armed");
+		if (!dry_run && st.regions_left)
+			printf("pid %d: %u region%s stay mapped: a thread was inside ptap's code\n", pid,
+			       st.regions_left, st.regions_left == 1 ? "" : "s");
+		if (r.dropped)
+			printf("pid %d: %llu event%s could not be recorded after ptap stopped reading\n", pid,
+			       (unsigned long long)r.dropped, r.dropped == 1 ? "" : "s");
+	}
 	if (!dry_run && !err && r.journal)
 		unlink(r.journal);
 	free(r.journal);
