@@ -93,7 +93,9 @@ struct ip_op {
 	uint8_t str;                    /* enum ip_str_mode */
 	uint16_t base;                  /* byte offset of a frame slot, IP_REG_* */
 	uint16_t index;                 /* the same, for MEM's index */
-	uint16_t pad;
+	uint8_t direct;                 /* MEM: ptap proved the bytes mapped (a
+	                                   global of the module): read them directly */
+	uint8_t pad;
 	uint32_t pad2;
 	int64_t imm;                    /* CONST: value; MEM: displacement (SYMBOL
 	                                   operands arrive here already relocated) */
@@ -118,6 +120,8 @@ struct ip_site {
 	uint64_t pc;                    /* run-time address of the site */
 	struct ip_op op[IP_MAX_ARGS];
 };
+
+#define IP_STR_TRUNCATED (1ull << 62)  /* a copied string's length: no NUL ended it */
 
 /*
  * A ring record, 8-byte aligned, never split by the end of the ring in

@@ -150,12 +150,23 @@ static inline uint64_t keep(uint64_t v, unsigned size)
 	return size >= 8 ? v : v & ((1ull << (size * 8)) - 1);
 }
 
-/* The operand's raw bits.  Memory operands name what the program itself
- * holds at the marker (the compiler's asm operand), so they are read
- * directly. */
-static uint64_t op_value(const struct ip_op *op, const uint64_t *frame, int *err)
+/* Whether [addr, addr + size) is in the page of the stack pointer,
+ * which is surely mapped. */
+static inline int on_stack_page(const uint64_t *frame, uint64_t addr, unsigned size)
 {
-	uint64_t v, addr;
+	uint64_t page = ((uint64_t)frame + IP_FRAME_SP_DELTA) & ~4095ull;
+
+	return addr >= page && addr + size <= page + 4096 && addr + size > addr;
+}
+
+/* The operand's raw bits.  Memory is read directly only where it surely
+ * is mapped (the stack pointer's page, or a global ptap checked); any
+ * other address through a system call that fails instead of faulting
+ * (hand-written operands may point anywhere). */
+static uint64_t op_value(const struct ip_header *h, const struct ip_op *op, const uint64_t *frame,
+			 int *err)
+{
+	uint64_t v = 0, addr;
 
 	switch (op->kind) {
 	case IP_OP_CONST:
@@ -169,6 +180,13 @@ static uint64_t op_value(const struct ip_op *op, const uint64_t *frame, int *err
 			addr += frame_reg(frame, op->base);
 		if (op->index != IP_REG_NONE)
 			addr += frame_reg(frame, op->index) * op->scale;
+		if (!op->direct && !on_stack_page(frame, addr, op->size)) {
+			if (safe_read(h, addr, &v, op->size) != op->size) {
+				*err = 1;
+				return addr;
+			}
+			return v;
+		}
 		switch (op->size) {
 		case 1: return *(volatile const uint8_t *)addr;
 		case 2: return *(volatile const uint16_t *)addr;
@@ -406,7 +424,8 @@ static void ring_put(struct ip_header *h, uint64_t pos, const void *src, uint64_
 }
 
 /* A string read with safe_read into the ring at pos, up to max bytes and
- * its NUL; returns its length, or -errno if nothing could be read. */
+ * its NUL; returns its length, with IP_STR_TRUNCATED if no NUL ended it
+ * (max reached, or an unreadable page), or -errno if nothing could be read. */
 static long ring_copy_str(struct ip_header *h, uint64_t pos, uint64_t ptr, uint64_t max)
 {
 	char buf[256];
@@ -421,15 +440,15 @@ static long ring_copy_str(struct ip_header *h, uint64_t pos, uint64_t ptr, uint6
 			want = max - got;
 		r = safe_read(h, ptr + got, buf, want);
 		if (r <= 0)
-			return got ? (long)got : (r ? r : -EFAULT);
+			return got ? (long)(got | IP_STR_TRUNCATED) : (r ? r : -EFAULT);
 		for (i = 0; i < r && buf[i]; i++)
 			;
 		ring_put(h, pos + got, buf, (uint64_t)i);
 		got += (uint64_t)i;
 		if (i < r)
-			break;
+			return (long)got;
 	}
-	return (long)got;
+	return (long)(got | IP_STR_TRUNCATED);
 }
 
 static void record_event(struct ip_header *h, const struct ip_site *s, uint32_t site,
@@ -441,8 +460,7 @@ static void record_event(struct ip_header *h, const struct ip_site *s, uint32_t 
 	long got;
 
 	for (i = 0; i < s->nargs; i++)
-		if (s->op[i].str == IP_STR_COPY && !(errmask & (1u << i)))
-			ncopy++;
+		ncopy += s->op[i].str == IP_STR_COPY;
 	len += (uint64_t)ncopy * str_room;
 	if (!ring_reserve(h, len, &pos)) {
 		add_rlx(&h->dropped, 1);
@@ -451,14 +469,14 @@ static void record_event(struct ip_header *h, const struct ip_site *s, uint32_t 
 	at_str = pos + IP_REC_HDR + 8ull * s->nargs;
 	for (i = 0; i < s->nargs; i++) {
 		copies[i] = val[i];
-		if (s->op[i].str != IP_STR_COPY || (errmask & (1u << i)))
+		if (s->op[i].str != IP_STR_COPY)
 			continue;
-		got = ring_copy_str(h, at_str, val[i], h->str_max);
+		got = (errmask & (1u << i)) ? -EFAULT : ring_copy_str(h, at_str, val[i], h->str_max);
 		if (got < 0)
 			errmask |= 1u << i;
 		else
 			copies[i] = (uint64_t)got;
-		at_str += str_room;
+		at_str += str_room;     /* room for every string, read or not */
 	}
 	rec.len = (uint32_t)len;
 	rec.commit = 0;
@@ -545,7 +563,7 @@ void ip_hit(uint64_t *frame, uint32_t site)
 	t = now(h);
 	for (i = 0; i < s->nargs && i < IP_MAX_ARGS; i++) {
 		err = 0;
-		val[i] = op_value(&s->op[i], frame, &err);
+		val[i] = op_value(h, &s->op[i], frame, &err);
 		if (!err && s->op[i].str != IP_STR_NONE && val[i] < 4096)
 			err = 1;        /* NULL and the like: never dereferenced */
 		if (!err && s->op[i].str == IP_STR_NAME) {

@@ -14,6 +14,9 @@ PY=/usr/bin/python3.11
 PYD=/usr/bin/python3.11d
 LIBPY=/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0
 TMP=$(mktemp -d /tmp/ptap-test.XXXXXX)
+# The engine under test (tests/run sets PTAP_ENGINE, ptap's default
+# --engine): inproc (jumps into code ptap puts in the target) or ptrace.
+ENGINE=${PTAP_ENGINE:-inproc}
 _tap_n=0
 _tap_failed=0
 _tap_cleanups=()
@@ -138,6 +141,10 @@ stop_ptap() {
 	PTAP_RC=$?
 	wait "$_ptap_drain" 2>/dev/null
 }
+
+# ptap_maps PID: the mappings the in-process engine makes (its shared
+# memfd, anonymous executable memory), one per line; none after a detach
+ptap_maps() { grep -E 'memfd:ptap|^[0-9a-f]+-[0-9a-f]+ r-xp 00000000 00:00 0 *$' "/proc/$1/maps"; }
 
 # textcheck PID: "clean N" when every executable mapping of PID equals its
 # file byte for byte (no int3 left anywhere), else the differences

@@ -49,7 +49,7 @@
 
 bool inproc_enabled(const struct tracer *t)
 {
-	return t->cfg.engine == TRACER_ENGINE_INPROC;
+	return t->cfg.engine == TRACER_ENGINE_INPROC && !t->cfg.stopped_hits;
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -557,16 +557,33 @@ static const struct site_verdict *verdicts(struct tproc *p, struct pmod *pm)
 	return tm->verdicts;
 }
 
-static uint8_t str_mode(const struct probe_info *pi, int i)
+/* How argument i of pi travels: CPython's code names are interned,
+ * unless --no-string-cache asks for them to be read at every hit. */
+static uint8_t str_mode(const struct tracer *t, const struct probe_info *pi, int i)
 {
 	if (pi->prog.op[i].render != RENDER_STR)
 		return IP_STR_NONE;
-	return (pi->prog.cache_mask & (1u << i)) ? IP_STR_NAME : IP_STR_COPY;
+	return (pi->prog.cache_mask & (1u << i)) && !t->cfg.no_string_cache ? IP_STR_NAME
+									     : IP_STR_COPY;
+}
+
+/* Whether [v, v + size) is inside one of e's loaded segments (mapped while
+ * the module is). */
+static bool in_segment(const struct elf_module *e, uint64_t v, unsigned size)
+{
+	size_t i;
+
+	for (i = 0; i < e->nsegs; i++)
+		if (v >= e->segs[i].vaddr && v + size <= e->segs[i].vaddr + e->segs[i].memsz &&
+		    v + size > v && (e->segs[i].flags & 4 /* PF_R */))
+			return true;
+	return false;
 }
 
 /* The recorder's program for pi's arguments: argeval's, read from the
  * frame the trampoline saves.  *vec: a vector register is read. */
-static void site_program(const struct probe_info *pi, uint64_t bias, struct ip_site *s, bool *vec)
+static void site_program(const struct tracer *t, const struct probe_info *pi, uint64_t bias,
+			 const struct elf_module *e, struct ip_site *s, bool *vec)
 {
 	int i;
 
@@ -578,7 +595,7 @@ static void site_program(const struct probe_info *pi, uint64_t bias, struct ip_s
 		memset(o, 0, sizeof(*o));
 		o->size = op->size;
 		o->scale = op->scale;
-		o->str = str_mode(pi, i);
+		o->str = str_mode(t, pi, i);
 		o->base = op->base_off == REG_NONE ? IP_REG_NONE : arch_frame_reg(op->base_off);
 		o->index = op->index_off == REG_NONE ? IP_REG_NONE : arch_frame_reg(op->index_off);
 		o->imm = op->imm;
@@ -601,6 +618,8 @@ static void site_program(const struct probe_info *pi, uint64_t bias, struct ip_s
 		case ARGSPEC_SYMBOL:
 			/* the symbol's value, relocated; unresolved: not read */
 			o->kind = op->imm ? IP_OP_MEM : IP_OP_NONE;
+			o->direct = o->base == IP_REG_NONE && o->index == IP_REG_NONE &&
+				    in_segment(e, (uint64_t)op->imm, op->size);
 			o->imm = op->imm + (int64_t)bias;
 			break;
 		default:
@@ -761,7 +780,7 @@ int inproc_arm_site(struct tracer *t, struct tproc *p, struct pmod *pm,
 	e->kind = IP_SITE_PROBE;
 	e->probe_id = pi->id;
 	e->pc = addr;
-	site_program(pi, pm->bias, e, &vec);
+	site_program(t, pi, pm->bias, pm->tm->elf, e, &vec);
 	/* ld.so's markers may fire before the thread pointer is set up */
 	e->mode = t->cfg.aggregate && pi->prog.nargs <= IP_COUNT_ARGS ? IP_MODE_COUNT : IP_MODE_EVENT;
 	if (pm->tm->elf->dl_debug_state)
@@ -897,7 +916,7 @@ static void arg_value(struct tracer *t, const struct ip_header *h, const struct 
 		      int i, uint64_t raw, bool err, const char *copied, struct value *v)
 {
 	const struct arg_op *op = &pi->prog.op[i];
-	uint8_t mode = str_mode(pi, i);
+	uint8_t mode = str_mode(t, pi, i);
 
 	v->truncated = false;
 	if (err || op->kind == ARGSPEC_INVALID) {
@@ -920,8 +939,8 @@ static void arg_value(struct tracer *t, const struct ip_header *h, const struct 
 	if (mode == IP_STR_COPY && copied) {
 		v->type = VAL_STR;
 		v->str = copied;
-		v->len = (uint32_t)raw;
-		v->truncated = raw >= h->str_max;
+		v->len = (uint32_t)(raw & ~IP_STR_TRUNCATED);
+		v->truncated = raw & IP_STR_TRUNCATED;
 		return;
 	}
 	argeval_finish(op, raw, v);
@@ -947,7 +966,7 @@ static void deliver(struct tracer *t, struct tproc *p, const struct ip_slot *slo
 		bool err = errmask & (1u << i);
 		const char *copied = NULL;
 
-		if (str_mode(pi, i) == IP_STR_COPY && !err && strings) {
+		if (str_mode(t, pi, i) == IP_STR_COPY && strings) {
 			copied = strings;
 			strings += room;
 		}

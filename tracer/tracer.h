@@ -55,6 +55,8 @@ enum tracer_engine {
 struct tracer_config {
 	struct selection *sel;      /* probes to arm (borrowed) */
 	enum tracer_engine engine;
+	bool stopped_hits;          /* the event hook reads the stopped thread (--stack):
+	                               every probe site takes an int3 */
 	bool aggregate;             /* events may arrive counted (event.count > 1, the
 	                               in-process engine counts inside the target):
 	                               for consumers that only count */

@@ -410,6 +410,7 @@ int cmd_monitor(int argc, char **argv)
 	}
 	if (c.summary)
 		s.cfg.tick_ms = (unsigned)(c.interval * 1000 + 0.5);
+	s.cfg.stopped_hits = c.stack.on;  /* a stack is read from a stopped thread */
 	stack_view_start(&c.stack);
 	r = session_start(&s, &hooks, &c);
 	if (r)

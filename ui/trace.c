@@ -219,6 +219,7 @@ int cmd_trace(int argc, char **argv)
 		return EXIT_OK;
 	}
 	s.cfg.calibrate = !ctx.list;
+	s.cfg.stopped_hits = ctx.stack.on;  /* a stack is read from a stopped thread */
 	if (!r && ctx.list)
 		s.quiet = s.cfg.quiet = true;
 	if (!r)

@@ -1,8 +1,9 @@
 # ptap killed with SIGKILL: a launched command dies with it (it would
 # otherwise run into a leftover int3); an attached process keeps ptap's
-# int3s and semaphores, and `ptap cleanup -p PID` takes them back, from
-# ptap's journal or, without one, from the ELF files, so the process then
-# runs on unharmed.
+# int3s or jumps, the in-process engine's code and data, and the
+# semaphores, and `ptap cleanup -p PID` takes them back, from ptap's
+# journal or, without one, from the ELF files and what the jumps lead to,
+# so the process then runs on unharmed.
 . "$(dirname "$0")/../lib.sh"
 
 # A python process that makes calls (so every kind of int3, hooks
@@ -40,20 +41,29 @@ kill_attached() {
 	stop_ptap KILL
 }
 
+# The in-process engine leaves three regions: its code (the recorder and
+# the trampolines), its control page and its shared data.
+if [ "$ENGINE" = inproc ]; then
+	WOULD=", would unmap 3 regions of ptap's code and data" DID=", unmapped 3 regions of ptap's code and data"
+else
+	WOULD= DID=
+fi
+
 kill_attached journal
 is "$PTAP_RC" 137 "ptap killed with SIGKILL"
 is "$(tracer_of "$IP")" 0 "the kernel detached the process"
-like "$(textcheck "$IP")" "bytes differ" "int3s were left in its code"
+like "$(textcheck "$IP")" "bytes differ" "int3s or jumps were left in its code"
 run_status "$PTAP" cleanup -n -p "$IP"
-like "$OUT" "^pid $IP: would restore 7 probe sites and 2 hooks, would lower 8 semaphore counts \(from ptap's journal\)$" \
+like "$OUT" "^pid $IP: would restore 7 probe sites and 2 hooks, would lower 8 semaphore counts$WOULD \(from ptap's journal\)$" \
 	"cleanup -n: 7 probe sites, the loader's and CPython's hooks, 8 semaphores"
 like "$(textcheck "$IP")" "bytes differ" "cleanup -n changed nothing"
 run_status "$PTAP" cleanup -p "$IP"
 is "$RC" 0 "cleanup exits 0"
-like "$OUT" "^pid $IP: restored 7 probe sites and 2 hooks, lowered 8 semaphore counts \(from ptap's journal\)$" \
+like "$OUT" "^pid $IP: restored 7 probe sites and 2 hooks, lowered 8 semaphore counts$DID \(from ptap's journal\)$" \
 	"cleanup says what it restored, from the journal"
 like "$(textcheck "$IP")" "^clean [0-9]+$" "its code is byte-identical to its files again"
 is "$(snapshot "$IP")" "$BEFORE" "sites and semaphores as before ptap"
+is "$(ptap_maps "$IP")" "" "nothing of ptap's is mapped any more"
 is "$(tracer_of "$IP")" 0 "nobody traces it"
 run_status "$PTAP" cleanup -p "$IP"
 is "$OUT" "pid $IP: nothing left by ptap" "a second cleanup finds nothing"
@@ -66,10 +76,11 @@ is "$(cat "$TMP/journal.out")" "done 200000" "with its own output"
 kill_attached nojournal
 rm -f "${XDG_RUNTIME_DIR:-/tmp/ptap-$(id -u)}"/*"$IP"-* /tmp/ptap-"$(id -u)"/"$IP"-* 2>/dev/null
 run_status "$PTAP" cleanup -p "$IP"
-like "$OUT" "^pid $IP: restored 7 probe sites and 2 hooks, lowered 8 semaphore counts \(inferred from the probes found armed\)$" \
+like "$OUT" "^pid $IP: restored 7 probe sites and 2 hooks, lowered 8 semaphore counts$DID \(inferred from the probes found armed\)$" \
 	"without a journal: the same found from the ELF files, semaphores inferred"
 like "$(textcheck "$IP")" "^clean [0-9]+$" "its code is byte-identical to its files again"
 is "$(snapshot "$IP")" "$BEFORE" "sites and semaphores as before ptap"
+is "$(ptap_maps "$IP")" "" "nothing of ptap's is mapped any more"
 echo bye >"$L"
 wait "$IP"
 is "$?" 0 "the process runs on and exits 0"
