@@ -82,7 +82,7 @@ static int run_to_trap(struct tthread *th, uint64_t scratch, struct arch_regs *r
 
 int inject_leave_syscall(struct tthread *th)
 {
-	struct __ptrace_syscall_info si;
+	struct __ptrace_syscall_info si = { 0 };
 	siginfo_t info;
 	bool have_info = false;
 	int status, sig;

@@ -647,17 +647,39 @@ static struct ip_site *site_entry(struct tproc *p, uint32_t index)
 	return (struct ip_site *)((char *)p->ip.h + p->ip.h->sites_off) + index;
 }
 
+/* Whether the code at addr is a sigreturn stub (glibc's and musl's
+ * __restore_rt: mov $15,%rax or %eax; syscall), the address a signal
+ * frame returns through. */
+static bool is_sigreturn(struct tproc *p, uint64_t addr)
+{
+	static const uint8_t rax[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	static const uint8_t eax[] = { 0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	uint8_t code[sizeof(rax)];
+
+	if (mem_read(&p->mem, addr, code, sizeof(code)))
+		return !mem_read(&p->mem, addr, code, sizeof(eax)) && !memcmp(code, eax, sizeof(eax));
+	return !memcmp(code, rax, sizeof(rax)) || !memcmp(code, eax, sizeof(eax));
+}
+
+/* In the kernel's x86-64 signal frame, the saved rip is 22 words above
+ * the return address the handler returns through (pretcode, then the
+ * ucontext: uc_flags, uc_link, uc_stack (3 words), then the sigcontext's
+ * r8-r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip). */
+#define SIGFRAME_RIP 22
+
 /*
- * Whether a held thread of p is, or may return, inside [lo, hi) (an
- * exclusive lo: the site itself is fine, for sites): its pc, or a word on
- * its stack (a return address, a signal frame's saved pc).
+ * Whether a held thread of p is, or will return, inside [lo, hi) (an
+ * exclusive lo: the site itself is fine, for sites): its pc is there, or
+ * a signal frame on its stack (one whose return address is a sigreturn
+ * stub) saved a pc there.  The recorder calls nothing, so a thread inside
+ * it or a trampoline has its pc there, unless a signal interrupted it.
  */
 static bool thread_inside(struct tracer *t, struct tproc *p, uint64_t lo, uint64_t hi, bool at_lo_ok)
 {
-	static uint64_t words[4096 / 8];
+	static uint64_t words[STACK_SCAN / 8];
 	struct arch_regs regs;
-	size_t i = 0, j, len;
-	uint64_t k, at, end, pc;
+	size_t i = 0, j, n, len;
+	uint64_t k, at, pc;
 	void *v;
 
 	while (u64map_next(&t->threads, &i, &k, &v)) {
@@ -668,16 +690,17 @@ static bool thread_inside(struct tracer *t, struct tproc *p, uint64_t lo, uint64
 		pc = arch_regs_pc(&regs);
 		if (pc >= lo + at_lo_ok && pc < hi)
 			return true;
-		/* page by page: the stack ends somewhere in the first 64 KiB */
+		/* the first 64 KiB of its stack, page by page until its end */
 		at = arch_regs_sp(&regs) & ~7ull;
-		for (end = at + STACK_SCAN; at < end; at += len) {
-			len = MIN(4096 - (at & 4095), end - at);
-			if (mem_read(&p->mem, at, words, len))
+		for (n = 0; n < STACK_SCAN / 8; n += len / 8, at += len) {
+			len = MIN(4096 - (at & 4095), STACK_SCAN - 8 * n);
+			if (mem_read(&p->mem, at, &words[n], len))
 				break;
-			for (j = 0; j < len / 8; j++)
-				if (words[j] >= lo + at_lo_ok && words[j] < hi)
-					return true;
 		}
+		for (j = SIGFRAME_RIP; j < n; j++)
+			if (words[j] >= lo + at_lo_ok && words[j] < hi &&
+			    is_sigreturn(p, words[j - SIGFRAME_RIP]))
+				return true;
 	}
 	return false;
 }

@@ -89,24 +89,29 @@ is "$PTAP_RC" 0 "the process ended: ptap ends too, status 0"
 journal=$(ls "${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/ptap}" /tmp/ptap-"$(id -u)" 2>/dev/null | grep -c "^$LP-")
 is "$journal" 0 "  ... and its journal is gone"
 
-# CPU affinity: pinned while traced, given back exactly after
+# CPU affinity: pinned while traced by the ptrace engine, given back
+# exactly after; the in-process engine, whose targets never wait for ptap,
+# pins nothing
 ncpu=$(nproc)
 if [ "$ncpu" -ge 2 ]; then
 	start_loop cpus
 	cpus() { awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$1/status"; }
 	taskset -p -c 0-$((ncpu - 1)) "$LP" >/dev/null
 	orig=$(cpus "$LP")
-	start_ptap trace -o /dev/null -p "$LP"
+	start_ptap trace --engine inproc -o /dev/null -p "$LP"
+	is "$(cpus "$LP")" "$orig" "the in-process engine: its affinity is left alone"
+	stop_ptap INT
+	start_ptap trace --engine ptrace -o /dev/null -p "$LP"
 	pinned=$(cpus "$LP")
 	ok "$([[ "$pinned" =~ ^[0-9]+$ ]]; echo $?)" "while traced: pinned to one CPU ($pinned)"
 	stop_ptap INT
 	is "$(cpus "$LP")" "$orig" "after detach: its affinity is $orig again"
-	start_ptap trace --no-pin -o /dev/null -p "$LP"
+	start_ptap trace --engine ptrace --no-pin -o /dev/null -p "$LP"
 	is "$(cpus "$LP")" "$orig" "--no-pin: its affinity is left alone"
 	stop_ptap INT
 	# a target that may not run on ptap's CPU is left where it is
 	taskset -p -c 1 "$LP" >/dev/null
-	taskset -c 0 "$PTAP" trace -o /dev/null -p "$LP" >/dev/null 2>"$TMP/pin.err" &
+	taskset -c 0 "$PTAP" trace --engine ptrace -o /dev/null -p "$LP" >/dev/null 2>"$TMP/pin.err" &
 	TP=$!
 	timeout 20 bash -c "until [ \"\$(awk '/^TracerPid:/ {print \$2}' /proc/$LP/status)\" != 0 ]; do read -rt 0.05 <> <(:) || true; done"
 	is "$(cpus "$LP")" 1 "a target not allowed on ptap's CPU keeps its own ($(cpus "$LP"))"
@@ -118,7 +123,7 @@ if [ "$ncpu" -ge 2 ]; then
 	# the mask ptap itself had before pinning, not that one CPU
 	R=$(make_fifo aff.ready)
 	all=$(seq -s, 0 $((ncpu - 1)))
-	taskset -c "0-$((ncpu - 1))" "$PTAP" trace -o /dev/null -- $PY -c 'import os, signal, sys
+	taskset -c "0-$((ncpu - 1))" "$PTAP" trace --engine ptrace -o /dev/null -- $PY -c 'import os, signal, sys
 def mask(*_):
     open(sys.argv[2], "w").write(",".join(map(str, sorted(os.sched_getaffinity(0)))))
     sys.exit(0)
@@ -135,7 +140,7 @@ while True:
 	is "$?" 0 "launched, Ctrl-C passed on: the command and ptap end with 0"
 	is "$(cat "$TMP/aff.mask" 2>/dev/null)" "$all" "  ... and the command had every CPU again ($all)"
 else
-	for i in 1 2 3 4 5 6 7 8; do skip "one CPU: nothing to pin"; done
+	for i in 1 2 3 4 5 6 7 8 9; do skip "one CPU: nothing to pin"; done
 fi
 
 # SIGSTOP/SIGCONT: the process stops and continues, and its real parent
