@@ -1249,12 +1249,28 @@ unsigned inproc_adopted(struct tracer *t, struct tproc *p, uint64_t *dropped)
 	return (unsigned)ip->nregions + !!ip->ctl + !!ip->data;
 }
 
-/* Threads held inside a region (a hit in progress): let them run out of
- * it, a bounded number of times. */
+/* Whether no thread of p is inside a region, once those caught in the
+ * middle of a hit (the jumps are gone: nothing leads back) are stepped out
+ * of it. */
 static bool regions_clear(struct tracer *t, struct tproc *p)
 {
-	size_t i;
+	struct arch_regs regs;
+	size_t i, j = 0;
+	uint64_t k;
+	void *v;
 
+	while (u64map_next(&t->threads, &j, &k, &v)) {
+		struct tthread *th = v;
+
+		if (th->proc != p || thread_running(th) || arch_regs_fetch(th->tid, &regs))
+			continue;
+		for (i = 0; i < p->ip.nregions; i++) {
+			const struct ip_region *r = &p->ip.regions[i];
+
+			if (arch_regs_pc(&regs) >= r->addr && arch_regs_pc(&regs) < r->addr + r->size)
+				inject_run_out(th, r->addr, r->addr + r->size, 50);
+		}
+	}
 	for (i = 0; i < p->ip.nregions; i++)
 		if (thread_inside(t, p, p->ip.regions[i].addr, p->ip.regions[i].addr +
 				  p->ip.regions[i].size, false))

@@ -38,11 +38,16 @@
  *              has not been seen yet; cleared by that stop.
  * TT_LISTEN    held (tracer_hold) in a group-stop: tracer_release ends
  *              the hold with PTRACE_LISTEN, so the stop goes on.
+ * TT_IN_SYSCALL  held at an event stop inside a system call (clone, fork,
+ *              vfork, exec): its return value is yet to be written into
+ *              the registers, so no call can be injected before
+ *              inject_leave_syscall; cleared when it is resumed.
  */
 enum {
 	TT_RUNNING = 1u << 0,
 	TT_NEW = 1u << 1,
 	TT_LISTEN = 1u << 2,
+	TT_IN_SYSCALL = 1u << 3,
 };
 
 struct tproc;

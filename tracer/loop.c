@@ -486,6 +486,21 @@ static bool our_trap_pending(struct tracer *t, struct tthread *th)
 	return u64map_get(&mm->sites, arch_regs_pc(&t->regs) - 1) && sigtrap_pending(th->tid);
 }
 
+/* An event stop that happens inside the system call that caused it. */
+static bool event_in_syscall(int status)
+{
+	switch ((unsigned)status >> 16) {
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_VFORK_DONE:
+	case PTRACE_EVENT_EXEC:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 {
 
@@ -522,6 +537,8 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 			th->pending_sig = how;
 		if (how == RESUME_LISTEN)
 			th->flags |= TT_LISTEN;
+		if (event_in_syscall(status))
+			th->flags |= TT_IN_SYSCALL;
 		return;
 	}
 	thread_resume(t, th, how);
@@ -543,8 +560,10 @@ int thread_resume(struct tracer *t, struct tthread *th, int how)
 	} else {
 		r = ptrace(PTRACE_CONT, th->tid, NULL, (void *)(long)(how > 0 ? how : 0));
 	}
-	if (r == 0)
+	if (r == 0) {
 		th->flags |= TT_RUNNING;
+		th->flags &= ~TT_IN_SYSCALL;
+	}
 	/* ESRCH: killed meanwhile; its exit is reported by waitpid */
 	return r ? -errno : 0;
 }
