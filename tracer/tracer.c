@@ -105,7 +105,9 @@ int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_in
 
 uint64_t tracer_cost_per_event(const struct tracer *t)
 {
-	if (!t->stats.hits || !t->stats.stop_ns)
+	/* the in-process engine's hits do not stop: the estimate is the
+	 * ptrace engine's (its few int3 sites are not worth one) */
+	if (!t->stats.hits || !t->stats.stop_ns || inproc_enabled(t))
 		return 0;
 	return t->stats.stop_ns + t->stats.handle_ns / t->stats.hits;
 }

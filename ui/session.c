@@ -235,22 +235,27 @@ int session_parse(struct session *s, int argc, char **argv, const char *shortopt
 /*
  * The output stream.  The tracer's ticker (SIGALRM) must interrupt
  * waitpid, so it has no SA_RESTART, and a write blocked on a slow pipe
- * gets EINTR too: it is retried here, unless a stop signal came (then a
- * reader that stopped reading cannot hold ptap, and its targets, forever).
+ * gets EINTR too: it is retried here.  Once a stop signal came, only
+ * while the reader keeps reading (what the in-process engine's rings
+ * still hold is written out at the stop): a reader that stopped reading
+ * for a second cannot hold ptap, and its targets, forever.
  */
 static ssize_t out_write(void *cookie, const char *buf, size_t len)
 {
+	static uint64_t progress_ns;
 	int fd = (int)(intptr_t)cookie;
 	size_t done = 0;
 	ssize_t r;
 
 	while (done < len) {
 		r = write(fd, buf + done, len - done);
-		if (r < 0 && errno == EINTR && !tracer_signal_pending())
+		if (r < 0 && errno == EINTR &&
+		    (!tracer_signal_pending() || now_ns() - progress_ns < 1000000000u))
 			continue;
 		if (r < 0)
 			return done ? (ssize_t)done : -1;
 		done += (size_t)r;
+		progress_ns = now_ns();
 	}
 	return (ssize_t)done;
 }
