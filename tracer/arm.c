@@ -286,6 +286,8 @@ static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
 		}
 		pr_info("arm", "pid %d: %s at 0x%llx: int3: %s", p->pid, what,
 			(unsigned long long)addr, why);
+	} else if (t->cfg.engine == TRACER_ENGINE_INPROC && t->cfg.stopped_hits) {
+		why = "--stack reads the thread stopped at each hit";
 	}
 	if (trap_write(t, p, addr, arch_site_insn, what))
 		return;
@@ -683,14 +685,17 @@ int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn,
 			const struct probe_info *pi = &tm->probes[j];
 			uint64_t site = pi->sdt->pc + pm->bias;
 			uint64_t sem = pi->sdt->semaphore ? pi->sdt->semaphore + pm->bias : 0;
-			bool armed = u64map_get(&p->sites, site) != NULL;
+			const struct site *s = u64map_get(&p->sites, site);
 			bool raised = false;
 			size_t k;
 
 			for (k = 0; k < pm->nsems && sem; k++)
 				raised |= pm->sems[k] == sem;
-			if (armed || (pi->action == ACT_SEMAPHORE && raised))
-				fn(ctx, pi, site, raised ? sem : 0, armed);
+			if (s)
+				fn(ctx, pi, site, raised ? sem : 0, s->jump ? TRACER_SITE_JUMP
+					: TRACER_SITE_INT3, s->jump ? NULL : s->why);
+			else if (pi->action == ACT_SEMAPHORE && raised)
+				fn(ctx, pi, site, sem, TRACER_SITE_SEMAPHORE, NULL);
 		}
 	}
 	return 0;

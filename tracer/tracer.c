@@ -41,7 +41,7 @@ struct tracer *tracer_new(const struct tracer_config *cfg, const struct tracer_h
 		if (!sched_setaffinity(0, sizeof(one), &one))
 			t->pin_cpu = cpu;
 	}
-	if (cfg->calibrate)
+	if (cfg->calibrate && cfg->engine == TRACER_ENGINE_PTRACE)
 		t->stats.stop_ns = calibrate_stop_ns();
 	return t;
 }

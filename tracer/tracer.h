@@ -143,11 +143,18 @@ struct tracer_proc_info {
 	bool launched;              /* the command ptap started */
 };
 
-/* Every probe armed in pid (breakpoint, or semaphore only), in module
- * order: fn gets the probe, the run-time site and semaphore addresses (0
- * if none) and whether an int3 is in place.  0, or -ESRCH. */
+/* How a probe site is armed. */
+enum tracer_site_how {
+	TRACER_SITE_SEMAPHORE,      /* only its semaphore raised (no hits reported) */
+	TRACER_SITE_INT3,           /* an int3: a ptrace stop per hit */
+	TRACER_SITE_JUMP,           /* a jump into the in-process engine's code */
+};
+/* Every probe armed in pid, in module order: fn gets the probe, the
+ * run-time site and semaphore addresses (0 if none), how it is armed and,
+ * for an int3 where the in-process engine wanted a jump, why (else NULL).
+ * 0, or -ESRCH. */
 typedef void (*tracer_probe_fn)(void *ctx, const struct probe_info *pi, uint64_t site,
-				uint64_t semaphore, bool breakpoint);
+				uint64_t semaphore, enum tracer_site_how how, const char *why);
 int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn, void *ctx);
 
 /*

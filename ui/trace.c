@@ -120,7 +120,7 @@ static void trace_on_event(void *ctx, const struct event *ev)
 }
 
 static void list_probe(void *ctx, const struct probe_info *pi, uint64_t site, uint64_t sem,
-		       bool breakpoint)
+		       enum tracer_site_how how, const char *why)
 {
 	FILE *f = ctx;
 	char desc[256];
@@ -133,10 +133,17 @@ static void list_probe(void *ctx, const struct probe_info *pi, uint64_t site, ui
 	fprintf(f, "  0x%" PRIx64 "  semaphore %s", site, sem ? "" : "none");
 	if (sem)
 		fprintf(f, "0x%" PRIx64, sem);
-	fprintf(f, "  %s  ", breakpoint ? "breakpoint" : "semaphore only");
+	fputs(how == TRACER_SITE_JUMP ? "  jump" : how == TRACER_SITE_INT3 ? "  int3"
+	      : "  semaphore only", f);
+	if (why) {
+		fputs(" (", f);
+		fputs_safe(why, f);
+		fputc(')', f);
+	}
+	fputs("  ", f);
 	fputs_safe(pi->module, f);
 	fputc('\n', f);
-	if (!breakpoint)
+	if (how == TRACER_SITE_SEMAPHORE)
 		return;
 	for (i = 0; i < pi->prog.nargs; i++) {
 		argspec_describe(&pi->sdt->argv[i], desc, sizeof(desc));

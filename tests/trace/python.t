@@ -26,7 +26,11 @@ is "$(grep -c '"fib"' "$TMP/fib.json")" 21891 "fib(20): exactly 21891 entries of
 # arms python:line itself
 run_status "$PTAP" trace -l -e python:function__entry -- $PY -c pass
 like "$OUT" 'python:line .*semaphore only' "trace -l: python:line has its semaphore raised, no breakpoint"
-like "$OUT" 'python:function__entry .* breakpoint' "trace -l: function__entry has a breakpoint"
+if [ "$ENGINE" = inproc ]; then
+	like "$OUT" 'python:function__entry .* jump ' "trace -l: function__entry has a jump"
+else
+	like "$OUT" 'python:function__entry .* int3 ' "trace -l: function__entry has an int3"
+fi
 
 calls threads "${ENTRY[@]}" -- $PY "$P/threads.py"
 tids=$($PY3 - "$TMP/threads.json" <<'PY'
