@@ -104,6 +104,9 @@ struct ip_op {
 enum ip_site_kind {
 	IP_SITE_PROBE,                  /* a stapsdt marker */
 	IP_SITE_CODEFREE,               /* CPython's code_dealloc: retire names */
+	IP_SITE_DLHOOK,                 /* the loader's _dl_debug_state: the list of
+	                                   loaded objects changed; wait for ptap to
+	                                   arm what is new */
 };
 
 enum ip_site_mode {
@@ -228,6 +231,10 @@ struct ip_header {
 	uint64_t str_overflow;          /* names not interned: a table was full */
 	uint64_t count_overflow;        /* counts lost: the count table was full */
 	uint64_t bad_layout;            /* code objects not as ip_pylayout says */
+	/* the loader's hook: a thread adds one to dl_seq and waits, while
+	 * ptap reads, until ptap has set dl_done to it (FUTEX_WAKE) */
+	uint32_t dl_seq __attribute__((aligned(IP_LINE)));
+	uint32_t dl_done;
 	uint32_t nsids __attribute__((aligned(IP_LINE)));
 	uint32_t ncounts;               /* entries of used[] */
 	uint64_t arena_used;

@@ -538,6 +538,31 @@ static void record_count(struct ip_header *h, const struct ip_site *s, uint32_t 
 	add_rlx(&h->count_overflow, 1);
 }
 
+/* ---- the loader's hook ---------------------------------------------- */
+
+/*
+ * The list of loaded objects changed (a dlopen, a dlclose, the start):
+ * while ptap reads, wait until it has armed what is new, so that a
+ * library's markers are armed before its constructors run.  Nothing here
+ * touches the thread pointer: at the start it is not set up yet.
+ */
+static void dlhook(struct ip_header *h)
+{
+	struct timespec_k ts = { 0, 10 * 1000 * 1000 };
+	uint32_t seq, done;
+	unsigned waits;
+
+	if (!tracer_reads(h))
+		return;
+	seq = __atomic_add_fetch(&h->dl_seq, 1, __ATOMIC_ACQ_REL);
+	for (waits = 0; waits < 500 && tracer_reads(h); waits++) {
+		done = load_acq(&h->dl_done);
+		if ((int32_t)(done - seq) >= 0)
+			return;
+		sys6(SYS_futex, (long)&h->dl_done, FUTEX_WAIT, (long)done, (long)&ts, 0, 0);
+	}
+}
+
 /* ---- the entry point ------------------------------------------------ */
 
 void ip_hit(uint64_t *frame, uint32_t site)
@@ -555,6 +580,10 @@ void ip_hit(uint64_t *frame, uint32_t site)
 	s = (const struct ip_site *)at(h, h->sites_off) + site;
 	if (s->kind == IP_SITE_CODEFREE) {
 		codefree(h, frame);
+		return;
+	}
+	if (s->kind == IP_SITE_DLHOOK) {
+		dlhook(h);
 		return;
 	}
 	mode = load_acq(&s->mode);

@@ -304,12 +304,19 @@ static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
 static void arm_dlhook(struct tracer *t, struct tproc *p, struct pmod *pm, const struct proc_maps *maps)
 {
 	uint64_t fn = pm->tm->elf->dl_debug_state + pm->bias;
+	const char *why;
 	uint8_t code[16];
 	struct site *s;
 	int off;
 
 	if (!same_file(procmaps_find(maps, fn), pm->tm->elf) || mem_read(&p->mem, fn, code, sizeof(code)))
 		return;
+	/* in-process, a dlopen stops nobody, even after ptap is gone */
+	if (inproc_enabled(t) && !(p->flags & TP_SHARED_MM)) {
+		if (!inproc_arm_dlhook(t, p, pm, &why))
+			return;
+		pr_info("arm", "pid %d: _dl_debug_state: int3: %s", p->pid, why);
+	}
 	off = arch_return_site(code, sizeof(code));
 	if (off < 0) {
 		tracer_notice(t, "pid %d: %s: _dl_debug_state is not a bare return; libraries loaded "
@@ -648,6 +655,23 @@ bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *
 				return true;
 			return state == 0;      /* RT_CONSISTENT */
 		}
+	}
+	return true;
+}
+
+bool proc_loader_consistent(struct tproc *p)
+{
+	size_t i;
+	int32_t state;
+
+	for (i = 0; i < p->nmods; i++) {
+		const struct pmod *pm = &p->mods[i];
+
+		if (!pm->tm->r_debug)
+			continue;
+		if (mem_read(&p->mem, pm->tm->r_debug + pm->bias + 24, &state, sizeof(state)))
+			return true;
+		return state == 0;      /* RT_CONSISTENT */
 	}
 	return true;
 }

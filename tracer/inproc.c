@@ -513,8 +513,9 @@ static struct ip_region *region_for(struct tracer *t, struct tproc *p, const str
 
 /* ---- sites ---------------------------------------------------------- */
 
-/* The verdicts for every probe of pm's module (and its code_dealloc), once
- * per file, kept in the module. */
+/* The verdicts for every probe of pm's module, then for its hooks
+ * (CPython's code_dealloc, the loader's _dl_debug_state), once per file,
+ * kept in the module. */
 static const struct site_verdict *verdicts(struct tproc *p, struct pmod *pm)
 {
 	struct tmodule *tm = pm->tm;
@@ -526,11 +527,13 @@ static const struct site_verdict *verdicts(struct tproc *p, struct pmod *pm)
 
 	if (tm->verdicts)
 		return tm->verdicts;
-	addrs = xcalloc(n + 1, sizeof(*addrs));
+	addrs = xcalloc(n + 2, sizeof(*addrs));
 	for (i = 0; i < e->nprobes; i++)
 		addrs[i] = e->probes[i].pc;
 	if (tm->is_python && !python_code_dealloc(p, pm, &fn))
 		addrs[n++] = tm->codefree = fn - pm->bias;
+	if (e->dl_debug_state)
+		addrs[n++] = e->dl_debug_state;
 	if (!procmaps_read(p->pid, &maps)) {
 		for (i = 0; i < maps.n && fd == -ENOENT; i++)
 			if (maps.v[i].dev == e->dev && maps.v[i].ino == e->ino)
@@ -555,6 +558,18 @@ static const struct site_verdict *verdicts(struct tproc *p, struct pmod *pm)
 	}
 	free(addrs);
 	return tm->verdicts;
+}
+
+/* The verdict on a hook at link-time address v of pm's module, or NULL. */
+static const struct site_verdict *hook_verdict(struct tproc *p, struct pmod *pm, uint64_t v)
+{
+	const struct site_verdict *all = verdicts(p, pm);
+	size_t i;
+
+	for (i = pm->tm->elf->nprobes; v && i < pm->tm->nverdicts; i++)
+		if (all[i].addr == v)
+			return &all[i];
+	return NULL;
 }
 
 /* How argument i of pi travels: CPython's code names are interned,
@@ -825,48 +840,70 @@ int inproc_arm_site(struct tracer *t, struct tproc *p, struct pmod *pm,
 	return 0;
 }
 
+/* A jump at one of pm's hooks (link-time v), of the given kinds: 0 with
+ * the site added to pm, or -errno and *why. */
+static int arm_hook(struct tracer *t, struct tproc *p, struct pmod *pm, uint64_t v,
+		    uint32_t ip_kind, uint8_t site_kind, const char **why)
+{
+	const struct site_verdict *verdict = hook_verdict(p, pm, v);
+	struct ip_site *e;
+	struct site s;
+	uint32_t index;
+
+	if (!verdict) {
+		*why = "no verdict";
+		return -ENOENT;
+	}
+	if (!verdict->ok) {
+		*why = verdict->why;
+		return -EINVAL;
+	}
+	if (slot_new(p, NULL, v + pm->bias, &index)) {
+		*why = "the process's site table is full";
+		return -ENOSPC;
+	}
+	e = site_entry(p, index);
+	memset(e, 0, sizeof(*e));
+	e->kind = ip_kind;
+	e->pc = v + pm->bias;
+	if (place_jump(t, p, pm, verdict, v + pm->bias, index, false, &s, why)) {
+		memset(e, 0, sizeof(*e));
+		p->ip.nslots--;
+		return -EINVAL;
+	}
+	s.kind = site_kind;
+	pmod_add_site(p, pm, &s);
+	return 0;
+}
+
 void inproc_arm_codefree(struct tracer *t, struct tproc *p, struct pmod *pm)
 {
 	struct ip_header *h = p->ip.h;
-	const struct site_verdict *v;
 	struct strcache_layout lay;
-	struct ip_site *e;
-	struct site s;
 	const char *why = NULL;
-	uint64_t addr;
-	uint32_t index;
-	size_t n;
 
 	if (p->ip.state != IPS_ON || p->ip.strcache_hook || !pm->tm->is_python ||
 	    t->cfg.no_string_cache || python_strcache_layout(p, pm, &lay))
 		return;
-	v = verdicts(p, pm);
-	n = pm->tm->nverdicts;
-	if (!pm->tm->codefree || !n || v[n - 1].addr != pm->tm->codefree)
-		return;
-	addr = pm->tm->codefree + pm->bias;
-	if (!v[n - 1].ok) {
-		pr_info("inproc", "pid %d: no string cache in the process: code_dealloc: %s", p->pid,
-			v[n - 1].why);
-		return;
-	}
-	if (slot_new(p, NULL, addr, &index))
-		return;
-	e = site_entry(p, index);
-	memset(e, 0, sizeof(*e));
-	e->kind = IP_SITE_CODEFREE;
-	e->pc = addr;
+	verdicts(p, pm);        /* finds code_dealloc */
 	h->py = (struct ip_pylayout){ lay.unicode_type, lay.type_off, lay.length_off, lay.state_off,
 				      lay.header, lay.state_mask, lay.code_filename, lay.code_name, 0 };
-	if (place_jump(t, p, pm, &v[n - 1], addr, index, false, &s, &why)) {
-		pr_info("inproc", "pid %d: no string cache in the process: code_dealloc: %s", p->pid, why);
-		p->ip.nslots--;
+	if (arm_hook(t, p, pm, pm->tm->codefree, IP_SITE_CODEFREE, SITE_CODEFREE, &why)) {
+		pr_info("inproc", "pid %d: names are interned by their text, not by address: "
+			"code_dealloc: %s", p->pid, why);
 		return;
 	}
-	s.kind = SITE_CODEFREE;
-	pmod_add_site(p, pm, &s);
 	__atomic_store_n(&h->strcache, 1, __ATOMIC_RELEASE);
 	p->ip.strcache_hook = true;
+}
+
+int inproc_arm_dlhook(struct tracer *t, struct tproc *p, struct pmod *pm, const char **why)
+{
+	if (inproc_prepare(t, p)) {
+		*why = p->ip.why ? p->ip.why : "no thread of the process is held";
+		return -EPERM;
+	}
+	return arm_hook(t, p, pm, pm->tm->elf->dl_debug_state, IP_SITE_DLHOOK, SITE_DLHOOK, why);
 }
 
 int inproc_disarm_site(struct tracer *t, struct tproc *p, const struct site *s)
@@ -1072,6 +1109,33 @@ static void report_losses(struct tracer *t, struct tproc *p)
 	}
 }
 
+/*
+ * A thread of p waits in the loader's hook (a dlopen, a dlclose, the
+ * start): with every thread held, arm what is new, then let it go on.
+ * As the int3 hook does, only once the loader's list is consistent.
+ */
+static void loader_changed(struct tracer *t, struct tproc *p)
+{
+	struct ip_header *h = p->ip.h;
+	uint32_t seq = __atomic_load_n(&h->dl_seq, __ATOMIC_ACQUIRE);
+	pid_t pid = p->pid;
+	int err;
+
+	p->ip.dl_seen = seq;
+	if (proc_loader_consistent(p)) {
+		tracer_hold(t, p);
+		if (u64map_get(&t->procs, (uint64_t)pid) != p)
+			return;         /* it ended meanwhile */
+		err = proc_scan_modules(t, p);
+		if (err && err != -ESRCH)
+			tracer_notice(t, "pid %d: cannot rescan its modules: %s", p->pid, strerror(-err));
+		proc_mark_started(t, p);
+		tracer_release(t, p);
+	}
+	__atomic_store_n(&h->dl_done, seq, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &h->dl_done, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
 size_t inproc_poll(struct tracer *t)
 {
 	size_t i = 0, n = 0;
@@ -1081,9 +1145,14 @@ size_t inproc_poll(struct tracer *t)
 	while (u64map_next(&t->procs, &i, &k, &v)) {
 		struct tproc *p = v;
 
-		if (p->ip.state == IPS_ON && p->ip.h) {
-			n += inproc_drain(t, p);
-			report_losses(t, p);
+		if (p->ip.state != IPS_ON || !p->ip.h)
+			continue;
+		n += inproc_drain(t, p);
+		report_losses(t, p);
+		if (__atomic_load_n(&p->ip.h->dl_seq, __ATOMIC_ACQUIRE) != p->ip.dl_seen) {
+			loader_changed(t, p);
+			i = 0;          /* processes may have come and gone meanwhile */
+			n++;
 		}
 	}
 	return n;

@@ -77,6 +77,7 @@ struct ip_proc {
 	uint64_t *counts;           /* COUNT mode: the counts last delivered, by slot */
 	uint32_t ncounts_seen;
 	uint64_t dropped_seen;      /* h->dropped already reported */
+	uint32_t dl_seen;           /* h->dl_seq last handled */
 	bool strcache_hook;         /* code_dealloc's jump is in place */
 };
 
@@ -98,6 +99,10 @@ int inproc_arm_site(struct tracer *t, struct tproc *p, struct pmod *pm,
 
 /* CPython's code_dealloc: the string cache's hook as a jump. */
 void inproc_arm_codefree(struct tracer *t, struct tproc *p, struct pmod *pm);
+/* The loader's _dl_debug_state as a jump (the recorder then waits for
+ * ptap at every change of the loaded objects, see inproc_poll): 0, or
+ * -errno and *why (the int3 hook is then the caller's). */
+int inproc_arm_dlhook(struct tracer *t, struct tproc *p, struct pmod *pm, const char **why);
 
 /* Undo a jump site (every thread of p held): 0, or -errno with a notice. */
 int inproc_disarm_site(struct tracer *t, struct tproc *p, const struct site *s);

@@ -205,6 +205,9 @@ struct tracer {
 void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching);
 void tracer_signals_default(void);
 void tracer_notice(struct tracer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* p's startup is over (attached, or the loader's first consistent state):
+ * say so to the consumer, once. */
+void proc_mark_started(struct tracer *t, struct tproc *p);
 
 /* tracer/calibrate.c */
 uint64_t calibrate_stop_ns(void);
@@ -256,6 +259,8 @@ bool proc_has_armed(const struct tproc *p);
 void proc_check_nothing_armed(struct tracer *t, struct tproc *p);
 int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs);
 bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *s);
+/* The same for p's loader, whichever module it is. */
+bool proc_loader_consistent(struct tproc *p);
 void tracer_modules_free(struct tracer *t);
 
 #endif

@@ -237,7 +237,7 @@ static bool proc_has_dlhook(const struct tproc *p)
 	return false;
 }
 
-static void mark_started(struct tracer *t, struct tproc *p)
+void proc_mark_started(struct tracer *t, struct tproc *p)
 {
 	if (p->flags & TP_STARTED)
 		return;
@@ -256,7 +256,7 @@ static int on_dlhook(struct tracer *t, struct tthread *th, const struct site *s,
 		err = proc_scan_modules(t, p);
 		if (err && err != -ESRCH)
 			tracer_notice(t, "pid %d: cannot rescan its modules: %s", p->pid, strerror(-err));
-		mark_started(t, p);
+		proc_mark_started(t, p);
 	}
 	err = dlhook_return(t, th, &t->regs);
 	if (err) {
@@ -397,7 +397,7 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	if (t->hooks->process_exec)
 		t->hooks->process_exec(t->ctx, p->pid, p->exe ? p->exe : "?");
 	if (proc_scan_modules(t, p) == 0 && !proc_has_dlhook(p))
-		mark_started(t, p);     /* no loader: everything is mapped now */
+		proc_mark_started(t, p);     /* no loader: everything is mapped now */
 	return 0;
 }
 
