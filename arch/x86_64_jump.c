@@ -17,8 +17,11 @@
  * recorder, and jumps back to the first instruction not displaced.  A
  * displaced instruction can be moved if it does not depend on where it
  * lies, or only through a relative operand that can be re-encoded for
- * its new place (jmp and jcc become their rel32 forms, a %rip-relative
- * operand gets a new displacement).  A call is refused: its return
+ * its new place (jmp and jcc become their rel32 forms, a lea through %rip
+ * gets a new displacement).  An access to memory through %rip is refused:
+ * it could be moved the same way, but ptap keeps to what it need not
+ * reason about (none of CPython's sites has one, and a read of the code
+ * near the site would see the jump).  A call is refused: its return
  * address would point into the trampoline, where an unwinder, a debugger
  * or a later removal of the region would not expect it.  So are
  * interrupts and system calls (a thread stopped there would have its pc
@@ -111,6 +114,8 @@ static const char *unmovable(const ZydisDecodedInstruction *in)
 		return "a displaced loop or jrcxz has only an 8-bit form";
 	if (in->mnemonic == ZYDIS_MNEMONIC_XBEGIN)
 		return "a transaction begins in the displaced bytes";
+	if (rip_relative(in) && in->mnemonic != ZYDIS_MNEMONIC_LEA)
+		return "a displaced instruction reads or writes memory through %rip";
 	return NULL;
 }
 

@@ -20,7 +20,8 @@ SAMPLES := \
 	$(SB)/operands-nopie $(SB)/operands-pie \
 	$(SB)/semaphores-nopie $(SB)/semaphores-pie \
 	$(SB)/libprobes.so $(SB)/linked $(SB)/dlopen \
-	$(SB)/embed $(SB)/hostile
+	$(SB)/embed $(SB)/hostile \
+	$(SB)/sitecheck-nopie $(SB)/sitecheck-pie
 SAMPLES_CLEAN := $(SB)
 
 $(SB)/operands-nopie: samples/operands.c $(SAMPLE_COMMON)
@@ -94,3 +95,14 @@ $(SB)/hostile: samples/hostile.c $(SAMPLE_COMMON)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAMPLE_CFLAGS) -o $@ samples/hostile.c samples/sample.c -pthread
+
+# Markers where a jump must not stand (the in-process engine's site check).
+$(SB)/sitecheck-nopie: samples/sitecheck.c $(SAMPLE_COMMON)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAMPLE_CFLAGS) -fno-pie -no-pie -o $@ samples/sitecheck.c samples/sample.c -pthread
+
+$(SB)/sitecheck-pie: samples/sitecheck.c $(SAMPLE_COMMON)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAMPLE_CFLAGS) -fPIE -pie -o $@ samples/sitecheck.c samples/sample.c -pthread
