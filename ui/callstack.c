@@ -9,7 +9,9 @@
  * clock's value at that moment and moves them on, so each nanosecond is
  * credited once however often the consumer refreshes.  `floor` keeps the
  * clock from going back before a checkpoint when the cost of a hit, which
- * the engine refines as it goes, grows between the two.
+ * the engine refines as it goes, grows between the two.  Each event
+ * moves the clock on by 1 ns at least, so that activations nest
+ * strictly in time, which is how timeline viewers tell who called whom.
  */
 #include "ui/callstack.h"
 
@@ -78,6 +80,7 @@ static void thread_reset(struct callstack *cs, struct cs_thread *th, pid_t pid, 
 	th->origin = origin_of(cs, pid, t);
 	th->early_own = t > th->origin ? t - th->origin : 0;
 	th->mark = -1;
+	th->moved = false;
 	u64map_free(&th->active);
 	u64map_init(&th->active);
 }
@@ -103,7 +106,14 @@ static void credit(struct callstack *cs, uint32_t id, uint64_t own, uint64_t tot
 static uint64_t clock_event(const struct callstack *cs, struct cs_thread *th, uint64_t t,
 			    uint64_t *own)
 {
+	/* at least 1 ns per event, so that a callee never starts or ends
+	 * at the very time of its caller, even when hits cost more than
+	 * the gap between them */
 	uint64_t v = clock_at(cs, th, t);
+
+	if (v <= th->v && th->moved)
+		v = th->v + 1;
+	th->moved = true;
 
 	*own = v - th->own_to;
 	th->own_to = v;

@@ -74,6 +74,7 @@ struct cs_thread {
 	size_t depth, cap;
 	uint64_t last_t;            /* the event clock at the thread's last event */
 	uint64_t v;                 /* the thread's corrected clock at that event */
+	bool moved;                 /* an event has set v (the next one is later) */
 	uint64_t floor;             /* the clock no credit goes back before (the
 	                               last checkpoint) */
 	uint64_t own_to;            /* the top frame's own time credited up to here */
