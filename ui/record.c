@@ -234,8 +234,8 @@ static void record_summary(const struct record *r)
 		m->stacks.entries, m->stacks.entries == 1 ? "" : "s", m->nnodes - 1,
 		m->nnodes == 2 ? "" : "s");
 	if (m->stacks.overhead_ns)
-		fprintf(stderr, "; times less %.1f us per call and return (what ptap cost the "
-			"thread)", m->stacks.overhead_ns / 1e3);
+		fprintf(stderr, "; times less %.1f us per hit (what each call and return cost "
+			"the thread)", m->stacks.overhead_ns / 1e3);
 	if (m->unreadable)
 		fprintf(stderr, "; %" PRIu64 " unreadable name%s", m->unreadable,
 			m->unreadable == 1 ? "" : "s");

@@ -43,6 +43,7 @@ own time, which is only its loop's bookkeeping).
 """
 import sys
 import threading
+from bisect import bisect_left, bisect_right
 from threading import get_ident
 from time import perf_counter as clock
 
@@ -256,22 +257,28 @@ def measured_times():
     loop run inside the key's outermost activations on the same thread (a
     generator's def-line and yield-line activations are keys of their
     own, as they are rows of their own in ptap)."""
-    # plain loops: a comprehension or generator would be Python frames
-    # firing events by the hundred thousand
+    # loops and C functions: a generator or a lambda would be Python
+    # frames firing events by the thousand (a list comprehension is one)
     own = dict.fromkeys(PLAN, 0.0)
     total = dict.fromkeys(PLAN, 0.0)
+    starts, sums = {}, {}           # per thread: loops' starts, and running sums
     for key, tid, start, end in SPINS:
         own[key] += end - start
-    for key, tid, start, end in ACTS:
-        nested = False
-        for k, t, s, e in ACTS:
-            if k == key and t == tid and s < start and end < e:
-                nested = True       # inside an activation of its own key
-        if nested:
-            continue
-        for k, t, s, e in SPINS:
-            if t == tid and start <= s and e <= end:
-                total[key] += e - s
+    for start, end, tid in sorted([(s, e, t) for k, t, s, e in SPINS]):
+        starts.setdefault(tid, []).append(start)
+        run = sums.setdefault(tid, [0.0])
+        run.append(run[-1] + end - start)
+    # a loop lies wholly in an activation or wholly outside it: the loops
+    # that start within an outermost activation are its time
+    last_end = {}
+    for start, neg_end, key, tid in sorted([(s, -e, k, t) for k, t, s, e in ACTS]):
+        end = -neg_end
+        if last_end.get((key, tid), -1.0) >= end:
+            continue                # inside an activation of its own key
+        last_end[(key, tid)] = end
+        s = starts.get(tid, [])
+        total[key] += sums[tid][bisect_right(s, end)] - sums[tid][bisect_left(s, start)] \
+            if s else 0.0
     return own, total
 
 
