@@ -22,8 +22,8 @@ said otherwise:
              raises; catcher catches
   threads    two threads at once, each worker: 10 ms, calls tleaf twice
              (5 ms each)
-  many       many: calls tiny 500 times, tiny spins 0.1 ms: 1000 hits
-             whose cost ptap must take off many's total time
+  many       many: calls tiny 100 times, tiny spins 1 ms: 200 hits whose
+             cost ptap must take off many's total time
 
 A loop ends on time, but the machine may run something else when its end
 comes, so each loop also measures itself (perf_counter() before and
@@ -208,7 +208,7 @@ def worker():
 
 def tiny():
     t0 = s = clock()
-    end = s + 0.0001 * SCALE
+    end = s + 0.001 * SCALE
     while clock() < end:
         pass
     SPINS.append(("tiny", get_ident(), s, clock()))
@@ -217,7 +217,7 @@ def tiny():
 
 def many():
     t0 = clock()
-    for _ in range(500):
+    for _ in range(100):
         tiny()
     ACTS.append(("many", get_ident(), t0, clock()))
 
@@ -247,8 +247,8 @@ PLAN = {
     "catcher": (catcher, None, 1, 2, 9),
     "tleaf": (tleaf, None, 4, 20, 20),
     "worker": (worker, None, 2, 20, 40),
-    "tiny": (tiny, None, 500, 50, 50),
-    "many": (many, None, 1, None, 50),
+    "tiny": (tiny, None, 100, 100, 100),
+    "many": (many, None, 1, None, 100),
 }
 
 

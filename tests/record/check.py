@@ -15,10 +15,9 @@ time in ms, a recursion counted once per thread (see frames()).  CHECKs:
     times EXPECT [TOL]    every function of EXPECT (timing.py's lines):
                           calls exact (not for folded, which has none),
                           own and total within TOL (0.15) of the expected
-    frames PATTERN        print "function line calls own total" for the
-                          frames of 0.5 ms or more whose file ends with
-                          PATTERN, sorted, times in whole ms (to compare
-                          formats with each other)
+    frames EXPECT         print "function line calls" for every function of
+                          EXPECT, sorted (to compare formats with each
+                          other)
     png PNG               (no FILE check) PNG is a screenshot that is not
                           blank: many colours, most of them warm
     dom DOM NAME...       DOM (chromium --dump-dom) has frames named NAME
@@ -320,11 +319,10 @@ def main():
     if check == "times":
         return check_times(fmt, fig, args)
     if check == "frames":
-        # frames of half a millisecond or more: a flame graph leaves out
-        # what is narrower than a tenth of a pixel
-        for key in sorted(k for k in fig.own if k[1].endswith(args[0]) and fig.total[k] >= 0.5):
-            print(key[0], key[2], fig.calls[key] if fmt != "folded" else "-",
-                  round(fig.own[key]), round(fig.total[key]))
+        with open(args[0], encoding="utf-8") as f:
+            want = [json.loads(x) for x in f if x.strip()]
+        for key in sorted((e["function"], e["filename"], e["line"]) for e in want):
+            print(key[0], key[2], fig.calls.get(key, 0) if fmt != "folded" else "-")
         return True
     raise SystemExit("unknown check " + check)
 

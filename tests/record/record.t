@@ -16,17 +16,22 @@ P=$ROOT/samples/python
 CHECK="$PY3 $ROOT/tests/record/check.py"
 FORMATS="flamegraph folded speedscope chrome"
 
+# Other programs on the machine can delay a hit by milliseconds, which no
+# correction can know: the timed runs go at a high priority where that is
+# allowed (root), with timing.py's durations tripled, and up to 3 runs
+# each, one of which must hold (the failures of the others are shown).
+NICE=
+nice -n -19 true 2>/dev/null && NICE="nice -n -19"
+
 # timed FORMAT ARGS...: record timing.py (ptap record ARGS) into
 # $TMP/rec.FORMAT and check its calls and times against the sample's own
-# measures.  Other work on this machine can delay a hit by milliseconds,
-# which no correction can know: up to 3 runs, one must hold, and the
-# failures of the others are shown.
+# measures
 timed() {
 	local fmt=$1 n r=
 	shift
 	for n in 1 2 3; do
-		run_status "$PTAP" record --format "$fmt" -o "$TMP/rec.$fmt" "$@" -- \
-			$PY "$P/timing.py" --expect "$TMP/$fmt.expect"
+		run_status $NICE "$PTAP" record --format "$fmt" -o "$TMP/rec.$fmt" "$@" -- \
+			$PY "$P/timing.py" --scale 3 --expect "$TMP/$fmt.expect"
 		[ "$RC" = 0 ] || break
 		r=$($CHECK "$fmt" "$TMP/rec.$fmt" times "$TMP/$fmt.expect") && return 0
 		diag "$fmt, run $n: $(tr '\n' ';' <<<"$r")"
@@ -42,20 +47,25 @@ for fmt in $FORMATS; do
 		"$fmt: the closing line says where, how many calls and stacks"
 	r=$($CHECK "$fmt" "$TMP/rec.$fmt" valid)
 	ok $? "$fmt: a valid file ($r)"
-	$CHECK "$fmt" "$TMP/rec.$fmt" frames /timing.py | awk '{print $1, $2, $3}' >"$TMP/frames.$fmt"
+	$CHECK "$fmt" "$TMP/rec.$fmt" frames "$TMP/$fmt.expect" >"$TMP/frames.$fmt"
 done
 
 # The same frames, the same calls, in every format and in top.
-run_status "$PTAP" top -q --json --cumulative -d 100 -n 0 -- $PY "$P/timing.py" --expect "$TMP/top.expect"
+held=1
+for n in 1 2 3; do
+	run_status $NICE "$PTAP" top -q --json --cumulative -d 100 -n 0 -- $PY "$P/timing.py" --scale 3 \
+		--expect "$TMP/top.expect"
+	r=$($CHECK top "$TMP/out" times "$TMP/top.expect") && { held=0; break; }
+	diag "top, run $n: $(tr '\n' ';' <<<"$r")"
+done
 ok "$RC" "top --json --cumulative on timing.py exits 0"
-r=$($CHECK top "$TMP/out" times "$TMP/top.expect")
-ok $? "top: the same calls and times ($r)"
-$CHECK top "$TMP/out" frames /timing.py | awk '{print $1, $2, $3}' >"$TMP/frames.top"
+ok "$held" "top: the same calls and times ($r)"
+$CHECK top "$TMP/out" frames "$TMP/top.expect" >"$TMP/frames.top"
 for fmt in flamegraph speedscope chrome; do
-	same_file "$TMP/frames.$fmt" "$TMP/frames.top" "$fmt and top: every timing.py frame, with its calls"
+	same_file "$TMP/frames.$fmt" "$TMP/frames.top" "$fmt and top: every timing.py function, with its calls"
 done
 is "$(awk '{print $1, $2}' "$TMP/frames.folded")" "$(awk '{print $1, $2}' "$TMP/frames.top")" \
-	"folded and top: every timing.py frame"
+	"folded and top: every timing.py function"
 
 # Where the file goes.
 mkdir "$TMP/cwd"
@@ -64,9 +74,10 @@ f()')
 ok $? "no -o: exit 0"
 r=$($CHECK flamegraph "$TMP/cwd/ptap.svg" valid)
 ok $? "no -o: a flame graph in ptap.svg ($r)"
-run_status "$PTAP" record --format folded -o - -- $PY -c 'def f(): pass
+run_status "$PTAP" record --format folded -o - -- $PY -c 'def f():
+    for i in range(1000): pass
 for i in range(3): f()'
-like "$OUT" "^<module> \(<string>:[0-9]+\);f \(<string>:1\) [0-9]+$" "-o -: folded stacks on standard output"
+like "$OUT" "^<module> \(<string>:[0-9]+\);f \(<string>:1\) [1-9][0-9]*$" "-o -: folded stacks on standard output"
 like "$ERR" "wrote standard output \(folded stacks\)" "-o -: the closing line says so"
 
 # Stop paths: each ends with a whole, valid file.

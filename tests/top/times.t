@@ -9,14 +9,20 @@
 
 P=$ROOT/samples/python
 
+# Other programs on the machine can delay a hit by milliseconds, which no
+# correction can know: the timed runs go at a high priority where that is
+# allowed (root), with timing.py's durations tripled, and up to 3 runs
+# each, one of which must hold (the failures of the others are shown).
+NICE=
+nice -n -19 true 2>/dev/null && NICE="nice -n -19"
+
 # timed FMT ARGS...: top -b (ARGS) on timing.py into $TMP/top.FMT, checked
-# with tables.py times; up to 3 runs, as other work on this machine can
-# delay hits by milliseconds (the failures of the others are shown)
+# with tables.py times
 timed() {
 	local fmt=$1 n r=
 	shift
 	for n in 1 2 3; do
-		"$PTAP" top -q -b --cumulative -n 0 -d 100 "$@" -- $PY "$P/timing.py" \
+		$NICE "$PTAP" top -q -b --cumulative -n 0 -d 100 "$@" -- $PY "$P/timing.py" --scale 3 \
 			--expect "$TMP/$fmt.expect" >"$TMP/top.$fmt" 2>"$TMP/err"
 		RC=$?
 		[ "$RC" = 0 ] || break
