@@ -111,3 +111,9 @@ uint64_t tracer_cost_per_event(const struct tracer *t)
 		return 0;
 	return t->stats.stop_ns + t->stats.handle_ns / t->stats.hits;
 }
+
+uint64_t tracer_hit_overhead_ns(const struct tracer *t)
+{
+	/* a hit here is a ptrace stop: its whole cost is the thread's wait */
+	return tracer_cost_per_event(t);
+}

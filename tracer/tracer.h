@@ -188,6 +188,19 @@ int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_in
  * its time stopped, and runs 1 / (1 - that) times slower than untraced.
  */
 uint64_t tracer_cost_per_event(const struct tracer *t);
+/*
+ * What one hit adds to the elapsed time of the thread that hit, in ns:
+ * between two consecutive events of a thread, the engine ran once on its
+ * behalf (the first event's handling after its timestamp, the second's
+ * trap and wake-up before it), so the thread's own code ran for the gap
+ * less this.  Consumers that time frames (top, record) subtract it from
+ * every gap.  An engine returns its own measure: the ptrace engine, the
+ * calibrated stop and resume plus ptap's mean handling time (as
+ * tracer_cost_per_event, so 0 without cfg.calibrate or before the first
+ * hit); an engine whose hits do not stop the thread, the few instructions
+ * a hit runs in the target, or 0 when that is below what a clock shows.
+ */
+uint64_t tracer_hit_overhead_ns(const struct tracer *t);
 
 /* Nanoseconds since tracer_new, on the events' clock. */
 uint64_t tracer_elapsed_ns(const struct tracer *t);

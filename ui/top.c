@@ -1,7 +1,9 @@
 /*
  * ptap top: the busiest Python frames, refreshed every interval.
  *
- * Counts python:function__entry per (pid, filename, line, function) and
+ * Counts python:function__entry per (pid, filename, line, function), with
+ * each frame's own and total time from the entries and returns
+ * (python:function__return; --no-times leaves returns and times out), and
  * shows the top rows, by default the calls of the last interval (counts
  * start again every interval), or since the start with --cumulative.
  *
@@ -54,6 +56,7 @@ struct top {
 	char filter[FILTER_MAX];         /* what order.filter points to */
 
 	bool batch;                      /* -b */
+	bool no_times;                   /* --no-times: count calls only */
 	bool interactive;
 	double interval_s;
 	uint64_t next_roll_ns;           /* on the tracer's clock */
@@ -158,14 +161,20 @@ static unsigned sort_by(struct top *t, enum top_col col)
 	return TOP_RESELECT;
 }
 
+/* The columns the keys go through: the time columns only when timed. */
+static unsigned sort_columns(const struct top *t)
+{
+	return t->model.timed ? TOP_NCOLS : TOP_COL_CALLS + 1;
+}
+
 static unsigned act_sort_prev(struct top *t)
 {
-	return sort_by(t, (t->order.col + TOP_NCOLS - 1) % TOP_NCOLS);
+	return sort_by(t, (t->order.col + sort_columns(t) - 1) % sort_columns(t));
 }
 
 static unsigned act_sort_next(struct top *t)
 {
-	return sort_by(t, (t->order.col + 1) % TOP_NCOLS);
+	return sort_by(t, (t->order.col + 1) % sort_columns(t));
 }
 
 static unsigned act_reverse(struct top *t)
@@ -435,8 +444,7 @@ static void top_on_event(void *ctx, const struct event *ev)
 {
 	struct top *t = ctx;
 
-	if (likely(ev->probe->known == KP_PY_ENTRY && ev->nargs >= 3))
-		top_model_count(&t->model, ev->pid, &ev->args[0], &ev->args[1], &ev->args[2]);
+	top_model_event(&t->model, ev);
 }
 
 /* Whether the terminal we read keys from has hung up. */
@@ -454,6 +462,7 @@ static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 	unsigned flags = 0;
 	int c;
 
+	top_model_set_overhead(&t->model, tracer_hit_overhead_ns(t->s.tracer));
 	if (now >= t->next_roll_ns) {
 		top_model_roll(&t->model, now);
 		t->next_roll_ns += interval_ns(t);
@@ -492,17 +501,23 @@ static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 static void top_on_process_start(void *ctx, pid_t pid, pid_t parent UNUSED)
 {
 	struct top *t = ctx;
-	struct top_proc *p = top_model_proc(&t->model, pid);
 
-	p->ended = false;
+	top_model_proc_start(&t->model, pid, tracer_elapsed_ns(t->s.tracer));
+}
+
+static void top_on_process_exec(void *ctx, pid_t pid, const char *exe UNUSED)
+{
+	struct top *t = ctx;
+
+	top_model_proc_end(&t->model, pid, tracer_elapsed_ns(t->s.tracer));
 }
 
 static void top_on_process_exit(void *ctx, pid_t pid, int status UNUSED)
 {
 	struct top *t = ctx;
-	struct top_proc *p = top_model_proc(&t->model, pid);
 
-	p->ended = true;
+	top_model_proc(&t->model, pid)->ended = true;
+	top_model_proc_end(&t->model, pid, tracer_elapsed_ns(t->s.tracer));
 }
 
 static void top_on_notice(void *ctx, const char *msg)
@@ -660,19 +675,24 @@ static void top_usage(FILE *f)
 {
 	fprintf(f, "Usage: ptap top [OPTIONS] -p PID[,PID...]\n"
 		   "       ptap top [OPTIONS] -- COMMAND [ARGS...]\n"
-		   "Show the Python functions called most, per (pid, file, line, function),\n"
-		   "refreshed every interval (python:function__entry).\n"
+		   "Show the Python functions called most, per (pid, file, line, function), with\n"
+		   "their own and total time, refreshed every interval (python:function__entry\n"
+		   "and python:function__return).\n"
 		   "\nOptions:\n"
 		   "  -n, --rows N            show N rows (20; 0: as many as fit, all in batch)\n"
 		   "  -d, --delay SECONDS     refresh interval (1; fractions allowed, >= 0.1)\n"
 		   "      --cumulative        count since the start, not per interval\n"
-		   "      --sort COLUMN       pid, filename, line, function or calls (default)\n"
+		   "      --sort COLUMN       pid, filename, line, function, calls (default), own\n"
+		   "                          or total\n"
+		   "      --no-times          count calls only: no OWN and TOTAL, no returns traced\n"
 		   "  -b, --batch             print plain tables (the default when standard\n"
 		   "                          output is not a terminal)\n"
 		   "      --iterations N      batch: stop after N tables\n"
 		   "      --json              batch: one JSON object per table\n");
 	fputs(session_options_help, f);
 	fprintf(f, "  -h, --help              show this help\n"
+		   "\nTimes are corrected for what ptap's own work at each call and return costs\n"
+		   "the traced thread (the header says by how much).\n"
 		   "\nKeys: q quit, h help, space/p pause, c cumulative, r reset, < > s sort,\n"
 		   "R reverse, / filter (Esc clears), + - interval.  See ptap(1).\n");
 }
@@ -681,6 +701,7 @@ enum {
 	TOP_OPT_CUMULATIVE = 0x2000,
 	TOP_OPT_ITERATIONS,
 	TOP_OPT_SORT,
+	TOP_OPT_NO_TIMES,
 };
 
 static int top_option(void *ctx, int c, const char *arg)
@@ -714,12 +735,15 @@ static int top_option(void *ctx, int c, const char *arg)
 		return 1;
 	case TOP_OPT_SORT:
 		for (i = 0; i < TOP_NCOLS; i++)
-			if (!strcmp(arg, top_col_keywords[i])) {
+			if (!strcasecmp(arg, top_col_keywords[i])) {
 				t->order.col = (enum top_col)i;
 				return 1;
 			}
-		return usage_error("top", "--sort wants pid, filename, line, function or calls, "
-				   "not '%s'", arg);
+		return usage_error("top", "--sort wants pid, filename, line, function, calls, own "
+				   "or total, not '%s'", arg);
+	case TOP_OPT_NO_TIMES:
+		t->no_times = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -727,7 +751,9 @@ static int top_option(void *ctx, int c, const char *arg)
 
 static int top_parse(struct top *t, int argc, char **argv)
 {
-	static const char *const defaults[] = { "python:function__entry", NULL };
+	static const char *const timed[] = { "python:function__entry", "python:function__return",
+					     NULL };
+	static const char *const untimed[] = { "python:function__entry", NULL };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "rows", required_argument, NULL, 'n' },
@@ -736,16 +762,27 @@ static int top_parse(struct top *t, int argc, char **argv)
 		{ "cumulative", no_argument, NULL, TOP_OPT_CUMULATIVE },
 		{ "iterations", required_argument, NULL, TOP_OPT_ITERATIONS },
 		{ "sort", required_argument, NULL, TOP_OPT_SORT },
+		{ "no-times", no_argument, NULL, TOP_OPT_NO_TIMES },
 		SESSION_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int r;
 
-	t->s.fixed_probes = "top counts python:function__entry; -e is for ptap trace";
+	t->s.fixed_probes = "top counts python:function__entry and times it with __return; "
+			    "-e is for ptap trace";
 	r = session_parse(&t->s, argc, argv, "+:hbn:d:" SESSION_SHORT, longopts, top_option, t,
-			  top_usage, defaults);
+			  top_usage, NULL);
 	if (r)
 		return r;
+	/* the probes, once --no-times is known (session_parse would add
+	 * defaults before it is) */
+	r = session_finish_args(&t->s, argc, argv, t->no_times ? untimed : timed);
+	if (r)
+		return r;
+	if (t->no_times && (t->order.col == TOP_COL_OWN || t->order.col == TOP_COL_TOTAL))
+		return usage_error("top", "--sort %s needs times (no --no-times)",
+				   top_col_keywords[t->order.col]);
+	top_model_init(&t->model, 0, !t->no_times);
 	t->interactive = !t->batch && !t->s.json && !t->s.output && isatty(STDOUT_FILENO);
 	if (t->iterations && t->interactive)
 		return usage_error("top", "--iterations is for batch mode (-b)");
@@ -776,7 +813,6 @@ static void top_init(struct top *t)
 
 	memset(t, 0, sizeof(*t));
 	session_init(&t->s, "top");
-	top_model_init(&t->model, 0);
 	t->order.col = TOP_COL_CALLS;
 	t->order.filter = t->filter;
 	t->interval_s = 1;
@@ -809,6 +845,7 @@ int cmd_top(int argc, char **argv)
 		.event = top_on_event,
 		.tick = top_on_tick,
 		.process_start = top_on_process_start,
+		.process_exec = top_on_process_exec,
 		.process_exit = top_on_process_exit,
 		.notice = top_on_notice,
 	};

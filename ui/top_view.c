@@ -58,6 +58,7 @@ enum role {
 	R_FILE,         /* a file's own name */
 	R_FUNC,         /* function names */
 	R_CALLS,        /* call counts */
+	R_TIME,         /* own and total times */
 	R_SHARE,        /* the % column */
 	R_KEY,          /* a key in the key bar and help */
 	R_KEYLABEL,     /* what it does */
@@ -85,6 +86,7 @@ static const struct role_style {
 	[R_FILE]     = { -1, -1, A_NORMAL, A_NORMAL },
 	[R_FUNC]     = { COLOR_GREEN, -1, A_NORMAL, A_NORMAL },
 	[R_CALLS]    = { -1, -1, A_BOLD, A_BOLD },
+	[R_TIME]     = { COLOR_YELLOW, -1, A_NORMAL, A_NORMAL },
 	[R_SHARE]    = { COLOR_CYAN, -1, A_NORMAL, A_NORMAL },
 	[R_KEY]      = { COLOR_BLACK, COLOR_CYAN, A_NORMAL, A_REVERSE },
 	[R_KEYLABEL] = { -1, -1, A_NORMAL, A_NORMAL },
@@ -535,7 +537,7 @@ static void draw_figures(const struct top_screen *scr)
 	 * measured cost of one: it runs 1 / (1 - share) times slower */
 	p = figure_add(f, &nf, "slowdown", R_VALUE, 3);
 	if (ivl > 0 && scr->cost_ns) {
-		double share = s->events_last / ivl * (double)scr->cost_ns / 1e9;
+		double share = s->hits_last / ivl * (double)scr->cost_ns / 1e9;
 
 		if (share < 0.99)
 			snprintf(p->value, sizeof(p->value), "%.1fx", 1 / (1 - share));
@@ -559,7 +561,7 @@ static void draw_mode(const struct top_screen *scr, size_t nmatched)
 {
 	const struct top_order *o = scr->order;
 	const struct top_snapshot *s = scr->snap;
-	struct figure f[4], *p;
+	struct figure f[5], *p;
 	size_t nf = 0;
 	char ivl[32], at[32];
 	bool most_first;
@@ -577,8 +579,8 @@ static void draw_mode(const struct top_screen *scr, size_t nmatched)
 		snprintf(p->value, sizeof(p->value), "calls in the last %s", at);
 	}
 	p = figure_add(f, &nf, "sort", R_VALUE, 1);
-	most_first = (o->col == TOP_COL_CALLS) != o->reverse;
-	if (o->col == TOP_COL_CALLS)
+	most_first = (o->col >= TOP_COL_CALLS) != o->reverse;
+	if (o->col >= TOP_COL_CALLS)
 		snprintf(p->value, sizeof(p->value), "%s, %s first", top_col_names[o->col],
 			 most_first ? "most" : "fewest");
 	else
@@ -591,6 +593,11 @@ static void draw_mode(const struct top_screen *scr, size_t nmatched)
 	p = figure_add(f, &nf, "rows", R_VALUE, 2);
 	snprintf(p->value, sizeof(p->value), "%zu of %zu",
 		 scr->nrows < nmatched ? scr->nrows : nmatched, nmatched);
+	if (s->overhead_ns) {
+		/* what every gap between two hits of a thread lost */
+		p = figure_add(f, &nf, "times less", R_VALUE, 3);
+		snprintf(p->value, sizeof(p->value), "%.1fus/hit", s->overhead_ns / 1e3);
+	}
 	draw_figure_line(2, f, nf);
 }
 
@@ -602,7 +609,7 @@ struct layout {
 	bool share;             /* room for the % column */
 };
 
-enum { W_PID = 7, W_LINE = 6, W_CALLS = 9, W_SHARE = 5 };
+enum { W_PID = 7, W_LINE = 6, W_CALLS = 9, W_TIME = 8, W_SHARE = 5 };
 
 /* The bytes of a file name after its last '/'. */
 static size_t basename_len(const char *s, size_t len)
@@ -637,7 +644,8 @@ static void layout_compute(struct layout *l, const struct top_screen *scr)
 	}
 	want_base = MIN(want_base, want_file);
 	l->share = COLS >= 60;
-	fixed = W_PID + 1 + 1 + W_LINE + 1 + 1 + W_CALLS + (l->share ? 1 + W_SHARE : 0);
+	fixed = W_PID + 1 + 1 + W_LINE + 1 + 1 + W_CALLS + (l->share ? 1 + W_SHARE : 0) +
+		(scr->snap->timed ? 2 * (1 + W_TIME) : 0);
 	avail = MAX(COLS - fixed, 16);
 	wfile = MIN(want_base, avail - 8);
 	wfunc = MIN(want_func, avail - wfile);
@@ -647,6 +655,7 @@ static void layout_compute(struct layout *l, const struct top_screen *scr)
 	l->w[TOP_COL_LINE] = W_LINE;
 	l->w[TOP_COL_FUNCTION] = wfunc;
 	l->w[TOP_COL_CALLS] = W_CALLS;
+	l->w[TOP_COL_OWN] = l->w[TOP_COL_TOTAL] = scr->snap->timed ? W_TIME : -1;
 	l->w[TOP_NCOLS] = W_SHARE;
 	l->x[0] = 0;
 	for (i = 1; i <= TOP_NCOLS; i++)
@@ -662,9 +671,11 @@ static void draw_column_titles(int y, const struct layout *l, const struct top_o
 	for (i = 0; i < TOP_NCOLS; i++) {
 		const char *name = top_col_names[i];
 		int len = (int)strlen(name);
-		bool right = i == TOP_COL_PID || i == TOP_COL_LINE || i == TOP_COL_CALLS;
+		bool right = i == TOP_COL_PID || i == TOP_COL_LINE || i >= TOP_COL_CALLS;
 		int x = right ? l->x[i] + l->w[i] - len : l->x[i];
 
+		if (l->w[i] < 0)
+			continue;
 		if (x >= COLS)
 			break;
 		attrset(role_attr[i == (int)o->col ? R_COLSORT : R_COLHEAD]);
@@ -697,6 +708,16 @@ static void draw_row(int y, const struct layout *l, const struct top_row *r,
 		snprintf(buf, sizeof(buf), "%*llu", W_CALLS, (unsigned long long)calls);
 		put_ascii(y, l->x[TOP_COL_CALLS], buf, R_CALLS);
 	}
+	if (l->w[TOP_COL_OWN] > 0 && l->x[TOP_COL_TOTAL] + W_TIME <= COLS) {
+		char t[24];
+
+		top_format_ns(t, sizeof(t), top_row_time(r, cum)->own_ns);
+		snprintf(buf, sizeof(buf), "%*s", W_TIME, t);
+		put_ascii(y, l->x[TOP_COL_OWN], buf, R_TIME);
+		top_format_ns(t, sizeof(t), top_row_time(r, cum)->total_ns);
+		snprintf(buf, sizeof(buf), "%*s", W_TIME, t);
+		put_ascii(y, l->x[TOP_COL_TOTAL], buf, R_TIME);
+	}
 	if (l->share && l->x[TOP_NCOLS] + W_SHARE <= COLS) {
 		snprintf(buf, sizeof(buf), "%*.1f", W_SHARE, events ? 100.0 * calls / events : 0.0);
 		put_ascii(y, l->x[TOP_NCOLS], buf, R_SHARE);
@@ -707,6 +728,8 @@ static void draw_help(int top, int bottom, const struct top_key_help *keys, size
 {
 	static const char *const notes[] = {
 		"Counts are python:function__entry hits per (pid, file, line, function).",
+		"OWN: time with no Python callee running; TOTAL: from call to return, a",
+		"recursion counted once; both less what ptap's hits cost the thread.",
 		"The % column is the row's share of all calls in the interval (or since",
 		"the start, cumulative), filtered or not.  Counting goes on while paused.",
 		"Ties: most calls first, then pid, file name, line, function.",

@@ -73,7 +73,7 @@ start_top 120 40 -- -n 0 -p "$pid"
 see "^ptap top - pid $pid +running +0:00:[0-9]{2}$" "title: what is traced, running, elapsed time"
 see "^Python 3\.11 +pid $pid +events/s [0-9-]+ +slowdown ([0-9]+\.[0-9]x|>100x|-) +total 0 +errors 0 +unreadable 0$" \
 	"header: python version, pid, events/s, slowdown, total, errors, unreadable strings"
-see "^ +PID FILENAME +LINE FUNCTION +CALLS +%$" "column titles, with the share column"
+see "^ +PID FILENAME +LINE FUNCTION +CALLS +OWN +TOTAL +%$" "column titles: times, and the share column"
 see "^q Quit +h Help +p Pause +c Cumulative +r Reset +<> Sort +R Reverse +/ Filter +\+- Interval$" \
 	"key bar"
 see "q detaches; the processes go on running" "status line: what q does to an attached process"
@@ -92,7 +92,8 @@ key c
 see "^calls since start, refresh every 1 s" "c while paused: cumulative"
 see "^ +\(no calls counted yet\)" "c while paused: still the frozen snapshot"
 key p
-see "^ +$pid .*/topcounts_a\.py +4 alpha +500 +[0-9.]+$" "p again: running, alpha's 500 calls appear"
+see "^ +$pid .*/topcounts_a\.py +4 alpha +500 +[0-9.]+(us|ms|s) +[0-9.]+(us|ms|s) +[0-9.]+$" \
+	"p again: running, alpha's 500 calls appear, with its times"
 see "running +0:00:" "p again: the title says running"
 r=$($TABLES screen "$TMP/screen" expect "$TMP/S.expect" --pid "$pid")
 ok $? "cumulative rows equal topcounts' exact counts ($r)"
@@ -102,9 +103,17 @@ is "$(rows | grep -o "$pid topcounts[^;]*;" | tr -d '\n')" \
 	"$pid topcounts_a.py 4 alpha 500;$pid topcounts_a.py 8 beta 500;$pid topcounts_b.py 5 delta 500;$pid topcounts_a.py 12 helper 300;$pid topcounts_b.py 16 helper 200;$pid topcounts.py 24 local 120;$pid topcounts_a.py 16 gamma 120;$pid topcounts_b.py 9 epsilon 1;" \
 	"topcounts' rows in order, ties by file name and line"
 
-# Per interval: the process is idle now, so the next interval is empty.
+# Per interval: the process is idle now, so the next interval has no
+# calls, only the time of the frame it waits in.
 key c
-see "^ +\(no calls in this interval\)" "c: per interval, an idle interval shows no rows"
+see "^calls in the last (1|0\.[0-9]+) s" "c: the mode line says per interval"
+# idle_interval: a row of _wait_line with 0 calls and a time, no calls at all
+idle_interval() {
+	on_screen " _wait_line +0 +[0-9.]+(us|ms|s) " &&
+		[ -z "$(rows | tr ';' '\n' | awk '$5 != 0')" ]
+}
+wait_for 20 idle_interval
+ok $? "c: per interval, an idle interval has no calls, only the time of the frame that waits"
 see "^calls in the last (1|0\.[0-9]+) s" "c: the mode line says per interval"
 key c
 see "^ +$pid .*/topcounts_a\.py +4 alpha +500 " "c again: cumulative counts are back"
@@ -129,6 +138,10 @@ key /
 key -l topcounts
 key Enter
 see "rows 8 of 8" "filter 'topcounts': the 8 functions"
+key s
+see "sort OWN, most first" "s: sort by OWN"
+key s
+see "sort TOTAL, most first" "s: sort by TOTAL"
 key s
 see "sort PID, ascending" "s: sort by PID"
 key s s s
@@ -158,13 +171,13 @@ key +
 # Resize: 80x24 keeps a sane table; the file names lose directories first.
 $TM resize-window -t top -x 80 -y 24
 see "^q Quit +h Help" "80x24: key bar"
-wait_for 20 eval 'on_screen "^ +PID FILENAME +LINE FUNCTION +CALLS +%$" && [ "$(wc -l <"$TMP/screen")" -eq 24 ]'
+wait_for 20 eval 'on_screen "^ +PID FILENAME +LINE FUNCTION +CALLS +OWN +TOTAL +%$" && [ "$(wc -l <"$TMP/screen")" -eq 24 ]'
 ok $? "80x24: column titles, 24 lines"
 is "$(awk 'length($0) > 80' "$TMP/screen" | wc -l)" 0 "80x24: no line wider than 80"
 like "$(sed -n 2p "$TMP/screen")" "^Python 3\.11  pid $pid  events/s [0-9-]+  slowdown ([0-9]+\.[0-9]x|>100x|-)  total [0-9]+  errors 0$" \
 	"80x24: the figures close up and leave out the zero unreadable count, nothing cut"
-like "$(sed -n 3p "$TMP/screen")" "^calls since start, refresh every 1 s  filter \"topcounts\"  rows 8 of 8$" \
-	"80x24: the mode line closes up and leaves out the sort order, never the filter"
+like "$(sed -n 3p "$TMP/screen")" "^calls since start, refresh every 1 s  filter \"topcounts\"  times less [0-9]+\.[0-9]us/hit$" \
+	"80x24: the mode line closes up and leaves out the sort order and rows, never the filter or the correction"
 r=$($TABLES screen "$TMP/screen" expect "$TMP/S.expect" --pid "$pid")
 ok $? "80x24: rows still exact ($r)"
 like "$(cat "$TMP/screen")" "^ +$pid \.\.\./[a-z/]*topcounts_a\.py +4 alpha +500" \
