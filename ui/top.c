@@ -783,6 +783,8 @@ static int top_parse(struct top *t, int argc, char **argv)
 		return usage_error("top", "--sort %s needs times (no --no-times)",
 				   top_col_keywords[t->order.col]);
 	top_model_init(&t->model, 0, !t->no_times);
+	/* counting alone: the in-process engine may count inside the target */
+	t->s.cfg.aggregate = t->no_times;
 	t->interactive = !t->batch && !t->s.json && !t->s.output && isatty(STDOUT_FILENO);
 	if (t->iterations && t->interactive)
 		return usage_error("top", "--iterations is for batch mode (-b)");

@@ -179,10 +179,11 @@ static uint32_t entry_find(struct top_model *m, pid_t pid, int64_t ln, const cha
 	return (uint32_t)(m->nentries - 1);
 }
 
-/* Count one function__entry: args are (filename, function, line).
+/* Count n function__entry hits with the same (filename, function, line):
+ * n is 1, or more when the engine counted them (tracer_config.aggregate).
  * Returns the entry's index. */
 static uint32_t top_model_count(struct top_model *m, pid_t pid, const struct value *file,
-				const struct value *func, const struct value *line)
+				const struct value *func, const struct value *line, uint64_t n)
 {
 	const char *fs, *ns;
 	size_t flen, nlen;
@@ -194,14 +195,14 @@ static uint32_t top_model_count(struct top_model *m, pid_t pid, const struct val
 	value_int(line, &ln);           /* 0 if unreadable */
 	ok = value_text(file, &fs, &flen);
 	ok &= value_text(func, &ns, &nlen);
-	m->events_cur++;
-	m->events_total++;
+	m->events_cur += n;
+	m->events_total += n;
 	if (unlikely(!ok))
-		m->unreadable_total++;
+		m->unreadable_total += n;
 	idx = entry_find(m, pid, ln, fs, flen, ns, nlen, hash_key(pid, ln, fs, flen, ns, nlen));
 	e = &m->entries[idx];
-	e->cur++;
-	e->total++;
+	e->cur += n;
+	e->total += n;
 	return idx;
 }
 
@@ -237,9 +238,9 @@ void top_model_event(struct top_model *m, const struct event *ev)
 
 	if (unlikely(ev->nargs < 3))
 		return;
-	m->hits_cur++;
+	m->hits_cur += ev->count;
 	if (ev->probe->known == KP_PY_ENTRY) {
-		idx = top_model_count(m, ev->pid, &a[0], &a[1], &a[2]);
+		idx = top_model_count(m, ev->pid, &a[0], &a[1], &a[2], ev->count);
 		if (!m->timed)
 			return;
 		th = callstack_thread(&m->stacks, ev->pid, ev->tid, ev->time_ns);
