@@ -399,7 +399,7 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 		if (!procmaps_is_file(e) || !(e->prot & PROT_EXEC))
 			continue;
 		tm = module_get(t, p->pid, e);
-		if (!tm->elf || (!tm->elf->nprobes && !tm->elf->dl_debug_state))
+		if (!tm->elf || (!tm->elf->nprobes && !tm->elf->dl_debug_state && !tm->tid_desc))
 			continue;
 		/* the first mapping of the file in address order gives the bias */
 		for (j = 0; j < i; j++)
@@ -419,6 +419,7 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 		}
 		pm->present = true;
 	}
+	inproc_modules_changed(t, p);
 	/* modules unmapped since the last scan (dlclose): their bytes are gone */
 	for (i = 0; i < p->nmods;) {
 		if (p->mods[i].present) {

@@ -928,6 +928,17 @@ int inproc_disarm_site(struct tracer *t, struct tproc *p, const struct site *s)
 	return err;
 }
 
+void inproc_modules_changed(struct tracer *t, struct tproc *p)
+{
+	struct ip_header *h = p->ip.h;
+
+	/* a launched program is set up before glibc is mapped: until now
+	 * its recorder asked the kernel for the thread id (TLS was not set
+	 * up either: no marker outside the loader fires before it is) */
+	if (p->ip.state == IPS_ON && h && h->tid_off == IP_TID_SYSCALL)
+		__atomic_store_n(&h->tid_off, find_tid_offset(t, p), __ATOMIC_RELEASE);
+}
+
 /* ---- events out ----------------------------------------------------- */
 
 static void ring_get(const struct ip_header *h, uint64_t pos, void *dst, uint64_t len)

@@ -107,6 +107,10 @@ int inproc_arm_dlhook(struct tracer *t, struct tproc *p, struct pmod *pm, const 
 /* Undo a jump site (every thread of p held): 0, or -errno with a notice. */
 int inproc_disarm_site(struct tracer *t, struct tproc *p, const struct site *s);
 
+/* p's modules were scanned again: learn what the new ones tell (glibc,
+ * mapped after the start, says where a thread keeps its id). */
+void inproc_modules_changed(struct tracer *t, struct tproc *p);
+
 /* Deliver what the rings of every process hold: the number of events. */
 size_t inproc_poll(struct tracer *t);
 /* The same for one process (before one of its int3 hits or its exit, so
