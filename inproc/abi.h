@@ -238,7 +238,6 @@ struct ip_header {
 	uint32_t nsids __attribute__((aligned(IP_LINE)));
 	uint32_t ncounts;               /* entries of used[] */
 	uint64_t arena_used;
-	uint64_t hits;                  /* every recorded hit */
 };
 
 /* Read-only data of each code region, filled in by ptap. */

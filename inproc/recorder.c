@@ -296,6 +296,23 @@ static uint32_t intern_content(struct ip_header *h, const char *text, uint32_t l
  * code_dealloc (ip_codefree), so it is interned by address; any other
  * text by content.
  */
+/* The sid of an address already interned, or 0: the hit path's case. */
+static inline uint32_t lookup_address(struct ip_header *h, uint64_t ptr)
+{
+	const struct ip_strslot *tab = at(h, h->strtab_off);
+	uint32_t mask = h->strtab_slots - 1, i = (uint32_t)mix(ptr) & mask, n;
+	uint64_t k;
+
+	for (n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		k = load_acq(&tab[i].key);
+		if (k == ptr)
+			return load_acq(&tab[i].ready) ? tab[i].sid : 0;
+		if (k == IP_KEY_EMPTY)
+			return 0;
+	}
+	return 0;
+}
+
 static uint32_t intern_name(struct ip_header *h, uint64_t ptr)
 {
 	const struct ip_pylayout *l = &h->py;
@@ -304,6 +321,12 @@ static uint32_t intern_name(struct ip_header *h, uint64_t ptr)
 	uint64_t len;
 	uint32_t n;
 
+	if (load_rlx(&h->strcache)) {
+		n = lookup_address(h, ptr);
+		if (n)
+			return n;
+	}
+	/* new: is it the inline text of a compact ASCII str? */
 	if (load_rlx(&h->strcache) && (ptr & 4095) >= l->header &&
 	    *(const uint64_t *)(obj + l->type_off) == l->unicode_type &&
 	    (*(const uint32_t *)(obj + l->state_off) & l->state_mask) == l->state_mask) {
@@ -589,7 +612,7 @@ void ip_hit(uint64_t *frame, uint32_t site)
 	mode = load_acq(&s->mode);
 	if (mode == IP_MODE_OFF)
 		return;
-	t = now(h);
+	t = mode == IP_MODE_EVENT ? now(h) : 0;
 	for (i = 0; i < s->nargs && i < IP_MAX_ARGS; i++) {
 		err = 0;
 		val[i] = op_value(h, &s->op[i], frame, &err);
@@ -608,7 +631,6 @@ void ip_hit(uint64_t *frame, uint32_t site)
 		if (err)
 			errmask |= 1u << i;
 	}
-	add_rlx(&h->hits, 1);
 	if (mode == IP_MODE_EVENT && load_rlx(&h->state) != IP_STATE_ON) {
 		add_rlx(&h->dropped, 1);        /* nobody reads: not even tried */
 		return;

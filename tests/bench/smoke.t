@@ -27,15 +27,23 @@ like "$OUT" "counts: every consumer counted exactly the calls each workload made
 	"every consumer counted exactly the known calls"
 num='-?[0-9]+\.[0-9]+'
 # (like matches line by line: ^ is the start of a line)
-for row in "ref \(reference loop\)" "ptap top --no-times \(counting\)" \
-	"ptap top, with times \(2 hits/call\)" "ptap trace -o FILE \\(tmpfs\\)" \
-	"ptap trace -o /dev/null" "ref --no-pin" "ptap top \.\.\. --no-pin"; do
+for row in "ref \(reference loop\)" "ptrace: ptap top --no-times" \
+	"ptrace: ptap top, with times" "ptrace: ptap trace -o FILE" \
+	"ptrace: ptap trace -o /dev/null" "ref --no-pin" "ptrace: ptap top \.\.\. --no-pin" \
+	"in-process: ptap top --no-times" "in-process: ptap top, with times" \
+	"in-process: ptap trace -o FILE"; do
 	like "$OUT" "^$row +$num +[0-9]+ +([0-9]+|\(n/c\)) +$num " "fib table: a row for $(echo "$row" | tr -d '\\')"
 done
 like "$OUT" "^1\. fib\(15\): one thread, 1973 calls of fib in the window$" "fib(15): 1973 calls"
 like "$OUT" "^ref \(reference loop\) +$num +[0-9]+ +1973 " "ref counted 1973 calls of fib"
-like "$OUT" "^ptap top --no-times \(counting\) +$num +[0-9]+ +1973 " "ptap top counted 1973 calls of fib"
-like "$OUT" "^ptap top, with times \(2 hits/call\) +$num +[0-9]+ +1973 " \
+like "$OUT" "^ptrace: ptap top --no-times +$num +[0-9]+ +1973 " "ptap top counted 1973 calls of fib"
+like "$OUT" "^in-process: ptap top --no-times +$num +[0-9]+ +1973 " \
+	"ptap top, in-process, counted 1973 calls of fib"
+like "$OUT" "^in-process: ptap top, with times +$num +[0-9]+ +1973 " \
+	"ptap top with times, in-process, counted 1973 calls of fib"
+like "$OUT" "^  in-process: ptap top --no-times +${num}( \[$num-$num\])? x the tracing path" \
+	"the in-process engine beside CPython's own tracing path"
+like "$OUT" "^ptrace: ptap top, with times +$num +[0-9]+ +1973 " \
 	"ptap top with times counted 1973 calls of fib"
 like "$OUT" "^with own and total times $num( \[$num-$num\])? us per call, two hits" \
 	"what timing costs beside counting alone, per call"
@@ -45,11 +53,11 @@ like "$OUT" "^  ptap top +${num}x the reference per hit" "ptap top's ratio to th
 like "$OUT" "^ptap top +$num( \[$num-$num\])? +$num( \[$num-$num\])? +${num}x$" "pinned and --no-pin compared"
 like "$OUT" "^3\. 4 threads computing fib\(11\) at once$" "the threads table"
 threads=$(printf '%s\n' "$OUT" | sed -n '/^3\. /,/^4\. /p')
-like "$threads" "^ptap top --no-times \(counting\) +$num +[0-9]+ +1148 " \
+like "$threads" "^ptrace: ptap top --no-times +$num +[0-9]+ +1148 " \
 	"ptap top counted 4 x 287 calls in the threads"
 mixed=$(printf '%s\n' "$OUT" | sed -n '/^4\. /,/^5\. /p')
 like "$mixed" "^4\. 2 threads, each 3 times fib\(8\) then SHA-256 of 64 KB" "the mixed-threads table"
-like "$mixed" "^ptap top --no-times \(counting\) +$num +[0-9]+ +402 " \
+like "$mixed" "^ptrace: ptap top --no-times +$num +[0-9]+ +402 " \
 	"ptap top counted 2 x 3 x 67 calls in the mixed threads"
 like "$mixed" "^Untraced, one CPU instead of all: ${num}x the window" "what one CPU costs, untraced"
 keys=$(printf '%s\n' "$OUT" | sed -n '/^5\. /,/^$/p' | awk '$1 ~ /^[0-9]+$/ {print $1}' | tr '\n' ' ')
@@ -62,7 +70,7 @@ unlike "$OUT" "no valid run" "no variant without a valid run"
 run_status small env BENCH_SCENARIOS=fib BENCH_BPFTRACE=0 BENCH_CHECK_SKEW=1 "$BENCH"
 is "$RC" 1 "a count that disagrees with the known calls: exit status 1"
 like "$OUT" "^COUNTS DISAGREE" "a count that disagrees is reported"
-like "$OUT" "^  fib: ptap top --no-times \(counting\), round 1: counted 1973 hits, the workload made 1974 calls$" \
+like "$OUT" "^  fib: ptrace: ptap top --no-times, round 1: counted 1973 hits, the workload made 1974 calls$" \
 	"the disagreement is named: variant, round, counted and known"
 
 done_testing
