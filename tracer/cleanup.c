@@ -182,8 +182,11 @@ static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report
 		for (i = 0; i < e->nprobes; i++)
 			if (tm->probes[i].known == KP_PY_LINE && e->probes[i].semaphore)
 				pmod_add_sem(pm, e->probes[i].semaphore + pm->bias);
-	if (e->dl_debug_state)
-		r->hooks += adopt_range(p, pm, fd, e->dl_debug_state, 16, SITE_DLHOOK);
+	if (e->dl_debug_state) {
+		unsigned j = infer_jump(p, pm, fd, e->dl_debug_state, SITE_DLHOOK);
+
+		r->hooks += j ? j : adopt_range(p, pm, fd, e->dl_debug_state, 16, SITE_DLHOOK);
+	}
 	/* CPython's code_dealloc, found as the string cache finds it: an int3
 	 * inside, or a jump at its start */
 	if (!python_code_dealloc(p, pm, &fn)) {

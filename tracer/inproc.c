@@ -744,7 +744,10 @@ static int place_jump(struct tracer *t, struct tproc *p, const struct pmod *pm,
 	struct ip_region *r;
 	int len, err;
 
-	if (mem_read(&p->mem, addr, now, v->plan.len) || memcmp(now, v->plan.code, v->plan.len)) {
+	/* the bytes the jump replaces: the displaced instructions (as the
+	 * file has them) and, after a ret, padding, put back as they are */
+	if (mem_read(&p->mem, addr, now, MAX(v->plan.len, ARCH_JUMP_LEN)) ||
+	    memcmp(now, v->plan.code, v->plan.len)) {
 		*why = "the code at the site is not what the file holds (another tool changed it?)";
 		return -EILSEQ;
 	}
@@ -771,11 +774,11 @@ static int place_jump(struct tracer *t, struct tproc *p, const struct pmod *pm,
 	r->used += align_up((uint64_t)len, 16);
 	/* journal first: cleanup recognises a journaled site whose bytes
 	 * are still the original ones, and skips it */
-	journal_jump(&p->journal, addr, v->plan.code, ARCH_JUMP_LEN, false);
+	journal_jump(&p->journal, addr, now, ARCH_JUMP_LEN, false);
 	err = write_jump(p, addr, jump);
 	if (err) {
-		mem_write(&p->mem, addr, v->plan.code, ARCH_JUMP_LEN);
-		journal_jump(&p->journal, addr, v->plan.code, ARCH_JUMP_LEN, true);
+		mem_write(&p->mem, addr, now, ARCH_JUMP_LEN);
+		journal_jump(&p->journal, addr, now, ARCH_JUMP_LEN, true);
 		*why = "the jump cannot be written";
 		return err;
 	}
@@ -783,7 +786,7 @@ static int place_jump(struct tracer *t, struct tproc *p, const struct pmod *pm,
 	s->addr = addr;
 	s->jump = true;
 	s->ip_index = index;
-	memcpy(s->jorig, v->plan.code, ARCH_JUMP_LEN);
+	memcpy(s->jorig, now, ARCH_JUMP_LEN);
 	memcpy(s->jbytes, jump, ARCH_JUMP_LEN);
 	s->bias = pm->bias;
 	return 0;
