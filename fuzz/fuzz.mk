@@ -21,13 +21,13 @@ FUZZ_HARNESSES ?= $(notdir $(basename $(wildcard fuzz/*.c)))
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -I. -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIBS := -lelf -lm
+FUZZ_LIBS := -lelf -lZydis -lm
 
 # What the harnesses may link, in one archive so that each pulls in only
 # the objects it uses: the parsers, and what argeval needs to read memory
 # and print values.
 FUZZ_LIB_SRC := $(wildcard common/*.c arch/*.c elf/*.c) tracer/procmaps.c tracer/mem.c \
-	tracer/argeval.c $(wildcard tracer/strcache.c) ui/format.c
+	tracer/argeval.c $(wildcard tracer/strcache.c) tracer/sitecheck.c ui/format.c
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ)/obj/%.o,$(FUZZ_LIB_SRC))
 FUZZ_LIB := $(FUZZ)/libptap-fuzz.a
 FUZZ_BINS := $(addprefix $(FUZZ)/,$(FUZZ_HARNESSES))
@@ -62,7 +62,7 @@ $(FUZZ)/%: $(FUZZ)/obj/fuzz/%.o $(FUZZ_LIB)
 # Whole ELF files need more room than the other inputs.
 fuzz-run: fuzz
 	$(Q)for h in $(FUZZ_HARNESSES); do \
-		len=4096; [ $$h = elf ] && len=16384; \
+		len=4096; [ $$h = elf ] || [ $$h = sitecheck ] && len=16384; \
 		mkdir -p $(FUZZ)/corpus/$$h $(FUZZ)/artifacts fuzz/regressions/$$h; \
 		echo "fuzz-run: $$h for $(FUZZ_SECONDS) s"; \
 		ASAN_OPTIONS=detect_leaks=1 $(FUZZ)/$$h -max_total_time=$(FUZZ_SECONDS) \

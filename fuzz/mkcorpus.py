@@ -226,11 +226,58 @@ def argeval_seeds():
                                 unicode_type=pytype), "cache")
 
 
+def sitecheck_seeds():
+    """The site check: whole ELF files (the elf harness's seeds and the
+    sitecheck samples); for the code harness, the bytes at python3.11's
+    markers and code_dealloc, small hand-made sites, and a piece of a real
+    .eh_frame."""
+    src = os.path.join(CORPUS, "elf")
+    for name in sorted(os.listdir(src)) if os.path.isdir(src) else []:
+        with open(os.path.join(src, name), "rb") as f:
+            put("sitecheck", f.read(), name)
+    for v in ("nopie", "pie"):
+        path = os.path.join(ROOT, "build", "samples", "sitecheck-" + v)
+        if os.path.exists(path):
+            with tempfile.TemporaryDirectory() as d:
+                out = os.path.join(d, "s")
+                subprocess.run(["strip", "-o", out, path], check=True)
+                with open(out, "rb") as f:
+                    put("sitecheck", f.read(), "sample-sitecheck-%s-stripped" % v)
+    py = "/usr/bin/python3.11"
+    if os.path.exists(py):
+        segs = []
+        for line in subprocess.run(["readelf", "-lW", py], capture_output=True,
+                                   text=True).stdout.splitlines():
+            f = line.split()
+            if f and f[0] == "LOAD":
+                segs.append((int(f[1], 16), int(f[2], 16), int(f[4], 16)))
+        with open(py, "rb") as f:
+            data = f.read()
+        for a in (0x423ee0, 0x426fc1, 0x42705b, 0x42ec0f, 0x4c779b, 0x4c77ce, 0x534a20):
+            for o, va, sz in segs:
+                if va <= a < va + sz:
+                    put("code", data[a - va + o:a - va + o + 48], "python-%x" % a)
+    put("code", bytes([0xc3, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0]), "ret-padding")
+    put("code", bytes([0x90, 0xe8, 1, 2, 3, 4, 0xc3]), "nop-call")
+    put("code", bytes([0x90, 0x74, 0x10, 0x90, 0x90, 0x90, 0xc3]), "nop-jcc")
+    put("code", bytes([0x90, 0x48, 0x8d, 0x05, 1, 0, 0, 0, 0xc3]), "nop-riplea")
+    lib = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
+    if os.path.exists(lib):
+        for line in subprocess.run(["readelf", "-SW", lib], capture_output=True,
+                                   text=True).stdout.splitlines():
+            if " .eh_frame " in line:
+                f = line.split("]")[1].split()
+                with open(lib, "rb") as fh:
+                    fh.seek(int(f[3], 16))
+                    put("code", fh.read(4000), "ehframe-libstdcxx")
+
+
 def main():
     note_and_argspec_seeds()
     tiny_elf_seeds()
     maps_seeds()
     argeval_seeds()
+    sitecheck_seeds()
     for h in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, h))
         size = sum(os.path.getsize(os.path.join(CORPUS, h, f)) for f in files)

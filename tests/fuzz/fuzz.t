@@ -12,6 +12,11 @@
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 
+if [ "$ENGINE" != inproc ]; then
+	skip "the fuzzers do not depend on the engine: they run once, with the in-process one"
+	done_testing
+	exit 0
+fi
 if [ "${PTAP_VARIANT:-asan}" != asan ]; then
 	skip "the fuzzers are one build of their own: they run in the asan variant"
 	done_testing
