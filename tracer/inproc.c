@@ -460,9 +460,14 @@ static struct ip_region *region_new(struct tracer *t, struct tproc *p, const str
 			rsys(t, p, SYS_munmap, addr, (long)size, 0, 0, 0, 0);  /* an old kernel's hint */
 		if (addr == -EEXIST)
 			continue;       /* taken meanwhile: look again */
-		*why = addr == -EACCES || addr == -EPERM
-			? "the process may not map executable memory (an SELinux, seccomp or W^X policy)"
-			: "mmap of executable memory failed";
+		if (addr == -EACCES || addr == -EPERM) {
+			*why = "the process may not map executable memory (an SELinux, seccomp or W^X "
+			       "policy)";
+			p->ip.noexec = true;
+			tracer_notice(t, "pid %d: %s: its probes are traced with int3 stops", p->pid, *why);
+		} else {
+			*why = "mmap of executable memory failed";
+		}
 		return NULL;
 	}
 	if (tries == 3) {
@@ -499,6 +504,10 @@ static struct ip_region *region_for(struct tracer *t, struct tproc *p, const str
 	uint64_t lo, hi, need = n * align_up(ARCH_TRAMP_MAX, 16);
 	size_t i;
 
+	if (p->ip.noexec) {
+		*why = "the process may not map executable memory (an SELinux, seccomp or W^X policy)";
+		return NULL;
+	}
 	module_span(pm, &lo, &hi);
 	for (i = 0; i < p->ip.nregions; i++) {
 		struct ip_region *r = &p->ip.regions[i];
@@ -1238,9 +1247,14 @@ void inproc_fork(struct tracer *t, struct tproc *child, const struct tproc *pare
 	for (size_t i = 0; i < ip->nregions; i++)
 		journal_region(&child->journal, ip->regions[i].addr, ip->regions[i].size, "code", false);
 	if (!follow) {
+		/* the parent's data region is mapped in it too: teardown unmaps it */
+		ip->data = pp->data;
+		ip->size = pp->size;
 		ip->state = IPS_INHERITED;
 		return;
 	}
+	/* the parent's data region, shared, came with the fork: not the child's */
+	rsys(t, child, SYS_munmap, (long)pp->data, (long)pp->size, 0, 0, 0, 0);
 	err = map_data(t, child, pp->size);
 	if (err) {
 		fail(t, child, "a shared memory region for the forked child: %s", strerror(-err));

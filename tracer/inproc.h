@@ -79,6 +79,8 @@ struct ip_proc {
 	uint64_t dropped_seen;      /* h->dropped already reported */
 	uint32_t dl_seen;           /* h->dl_seq last handled */
 	bool strcache_hook;         /* code_dealloc's jump is in place */
+	bool noexec;                /* executable memory was refused: said once,
+	                               never asked for again */
 };
 
 /* Whether the in-process engine is asked for (--engine). */
