@@ -146,7 +146,10 @@ echo run >&$ctl
 start_ptap trace -o /dev/null -p "$BP"
 stop_ptap KILL
 is "$PTAP_RC" 137 "ptap killed with SIGKILL"
-is "$(more 20000)" "did 20000" "after ptap's death every thread makes 20000 more calls"
+# 4 x 100000 calls, entry and return: more than the ring holds, with nobody
+# to read it: the recorder must not wait, and counts what it cannot record
+is "$(more 100000)" "did 100000" "after ptap's death every thread makes 100000 more calls, without waiting"
+
 if have gdb; then
 	# a leftover trap would stop the threads in the debugger: no "did"
 	timeout 120 gdb -q -batch -p "$BP" -ex 'continue' </dev/null >"$TMP/gdb.out" 2>&1 &
@@ -165,6 +168,8 @@ run_status "$PTAP" cleanup -p "$BP"
 is "$RC" 0 "ptap cleanup exits 0"
 like "$OUT" "^pid $BP: restored [0-9]+ probe sites? and [0-9]+ hooks?, lowered [0-9]+ semaphore counts?, unmapped [3-9] regions of ptap's code and data" \
 	"cleanup restored the jumps and semaphores and unmapped ptap's regions"
+like "$OUT" "^pid $BP: [0-9]+ events could not be recorded after ptap stopped reading$" \
+	"cleanup says how many events the recorder could not record"
 is "$(textcheck "$BP")" "$text_before" "after cleanup: its code is its files' again"
 is "$(snapshot "$BP")" "$before" "after cleanup: sites and semaphores as before"
 is "$(ptap_maps "$BP")" "" "after cleanup: nothing of ptap's is mapped"
