@@ -29,67 +29,6 @@ struct arch_regs {
 };
 #else
 #error "ptap supports x86-64 only for now; see arch/arch.h"
-/* ---- jumps over marker sites: the in-process engine (x86_64_jump.c) ---- */
-
-#define ARCH_JUMP_LEN 5         /* bytes a jump over a site overwrites */
-#define ARCH_TRAMP_MAX 320      /* longest trampoline arch_tramp_build writes */
-#define ARCH_SYSCALL_LEN 3      /* arch_syscall_insn */
-
-/* What a jump at a site displaces, decided once per build. */
-struct arch_plan {
-	uint8_t len;            /* bytes of the displaced instructions, from the site */
-	uint8_t span;           /* bytes nothing may jump into: len, or
-	                           ARCH_JUMP_LEN when padding follows a ret/jmp */
-	uint8_t ninsn;          /* instructions displaced */
-	bool terminal;          /* they end in a ret or jmp: no jump back */
-	uint8_t code[24];       /* their original bytes */
-};
-
-/*
- * Whether a jump can stand at a site whose code (and the rest of its
- * executable section) is code[0..avail): 0 and *plan, or -EINVAL and
- * *why, a sentence.  This looks at the displaced instructions only; that
- * nothing else jumps into them is for the caller to find (arch_code_refs).
- */
-int arch_jump_plan(const uint8_t *code, size_t avail, struct arch_plan *plan, const char **why);
-
-/* What a reference found in code is. */
-enum arch_ref {
-	ARCH_REF_BRANCH,        /* the target of a relative jump, jcc or call */
-	ARCH_REF_ADDR,          /* the address of a %rip-relative operand */
-	ARCH_REF_TABLE,         /* the same, taken by lea: maybe a table's start */
-	ARCH_REF_ABS,           /* an absolute immediate or displacement */
-};
-typedef void (*arch_ref_fn)(void *ctx, uint64_t from, uint64_t to, int kind);
-/* Decode code[0..len), loaded at vaddr, from its start to its end and
- * report every reference an instruction makes to an address. */
-void arch_code_refs(const uint8_t *code, size_t len, uint64_t vaddr, arch_ref_fn fn, void *ctx);
-
-struct arch_tramp_args {
-	uint64_t site;          /* run-time address of the site */
-	uint64_t tramp;         /* run-time address of the trampoline */
-	uint64_t hit;           /* run-time address of the recorder's entry */
-	uint32_t index;         /* the site's index, passed to the recorder */
-	bool save_vec;          /* the arguments read vector registers */
-	const struct arch_plan *plan;
-};
-/* Write the trampoline into out (ARCH_TRAMP_MAX bytes): its length, or
- * -ERANGE if something it must reach is more than 2 GiB away. */
-int arch_tramp_build(const struct arch_tramp_args *a, uint8_t *out);
-/* The ARCH_JUMP_LEN bytes written over the site; -ERANGE if out of reach. */
-int arch_jump_encode(uint64_t site, uint64_t tramp, uint8_t *out);
-/* Where the recorder finds the register that argeval reads at byte
- * offset off of struct arch_regs: an inproc/abi.h frame offset or IP_REG_*. */
-uint16_t arch_frame_reg(uint16_t off);
-
-/* System calls run in a stopped thread (tracer/inject.c): the code to
- * place at pc, the registers to set, the result once it trapped. */
-extern const uint8_t arch_syscall_insn[ARCH_SYSCALL_LEN];
-void arch_regs_set_syscall(struct arch_regs *r, uint64_t pc, long nr, const long args[6]);
-long arch_regs_syscall_result(const struct arch_regs *r);
-/* Whether a thread that ran the code at pc stopped at its end. */
-bool arch_regs_after_syscall(const struct arch_regs *r, uint64_t pc);
-
 #endif
 
 struct argspec;
