@@ -4,6 +4,7 @@
 A seccomp filter, inherited by CMD and everything it starts, makes one
 kind of system call fail, as a stricter machine would:
 
+    openat2   openat2 fails with ENOSYS, as on Linux before 5.6
     memfd     memfd_create fails with EPERM
     execmem   mmap of anonymous executable memory fails with EACCES (as
               SELinux's execmem or a W^X policy refuses it); mappings of
@@ -15,8 +16,8 @@ import struct
 import sys
 
 AUDIT_ARCH_X86_64 = 0xC000003E
-NR_MMAP, NR_MEMFD_CREATE = 9, 319
-EPERM, EACCES = 1, 13
+NR_MMAP, NR_MEMFD_CREATE, NR_OPENAT2 = 9, 319, 437
+EPERM, EACCES, ENOSYS = 1, 13, 38
 PROT_EXEC, MAP_ANONYMOUS = 0x4, 0x20
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
@@ -38,6 +39,11 @@ HEAD = [
     insn(LD_W_ABS, 0, 0, 0),                 # seccomp_data.nr
 ]
 POLICIES = {
+    "openat2": HEAD + [
+        insn(JEQ_K, 0, 1, NR_OPENAT2),
+        insn(RET_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS),
+        insn(RET_K, 0, 0, SECCOMP_RET_ALLOW),
+    ],
     "memfd": HEAD + [
         insn(JEQ_K, 0, 1, NR_MEMFD_CREATE),
         insn(RET_K, 0, 0, SECCOMP_RET_ERRNO | EPERM),
@@ -60,7 +66,7 @@ class SockFprog(ctypes.Structure):
 
 
 if len(sys.argv) < 3 or sys.argv[1] not in POLICIES:
-    sys.exit("usage: seccomp_deny.py memfd|execmem CMD ARGS...")
+    sys.exit("usage: seccomp_deny.py openat2|memfd|execmem CMD ARGS...")
 prog = b"".join(POLICIES[sys.argv[1]])
 libc = ctypes.CDLL(None, use_errno=True)
 fprog = SockFprog(len(prog) // 8, prog)

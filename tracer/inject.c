@@ -46,23 +46,31 @@ static void keep_signal(struct tthread *th, int sig, siginfo_t *info, bool *have
 	syscall(SYS_tgkill, th->proc->pid, th->tid, sig);
 }
 
+/* th's next stop: 0 and *status, -ESRCH if th ended, or -errno. */
+static int next_stop(struct tthread *th, int *status)
+{
+	pid_t r;
+
+	do
+		r = waitpid(th->tid, status, __WALL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return WIFEXITED(*status) || WIFSIGNALED(*status) ? -ESRCH : 0;
+}
+
 /* Let th run to the int3 after the syscall: 0, or -errno. */
 static int run_to_trap(struct tthread *th, uint64_t scratch, struct arch_regs *regs,
 		       siginfo_t *info, bool *have_info)
 {
-	int status, sig, event;
-	pid_t r;
+	int status, sig, event, err;
 
 	if (ptrace(PTRACE_CONT, th->tid, NULL, NULL))
 		return -errno;
 	for (;;) {
-		r = waitpid(th->tid, &status, __WALL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			return -ESRCH;
+		err = next_stop(th, &status);
+		if (err)
+			return err;
 		sig = WSTOPSIG(status);
 		event = (unsigned)status >> 16;
 		if (!event && sig == SIGTRAP) {
@@ -86,19 +94,14 @@ int inject_leave_syscall(struct tthread *th)
 	struct __ptrace_syscall_info si = { 0 };
 	siginfo_t info;
 	bool have_info = false;
-	int status, sig;
-	pid_t r;
+	int status, sig, err;
 
 	for (;;) {
 		if (ptrace(PTRACE_SYSCALL, th->tid, NULL, NULL))
 			return -errno;
-		do
-			r = waitpid(th->tid, &status, __WALL);
-		while (r < 0 && errno == EINTR);
-		if (r < 0)
-			return -errno;
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			return -ESRCH;
+		err = next_stop(th, &status);
+		if (err)
+			return err;
 		sig = WSTOPSIG(status);
 		if ((unsigned)status >> 16)
 			continue;       /* an event stop: on to the syscall's end */
@@ -123,9 +126,8 @@ int inject_run_out(struct tthread *th, uint64_t lo, uint64_t hi, unsigned tries)
 	struct arch_regs regs;
 	siginfo_t info;
 	bool have_info = false;
-	int status, sig;
+	int status, sig, err;
 	unsigned n;
-	pid_t r;
 
 	/* not by single steps: a step over the trampoline's pushfq would
 	 * leave the trap flag in the flags it saves */
@@ -140,13 +142,9 @@ int inject_run_out(struct tthread *th, uint64_t lo, uint64_t hi, unsigned tries)
 		nanosleep(&pause, NULL);
 		ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
 		for (;;) {
-			do
-				r = waitpid(th->tid, &status, __WALL);
-			while (r < 0 && errno == EINTR);
-			if (r < 0)
-				return -errno;
-			if (WIFEXITED(status) || WIFSIGNALED(status))
-				return -ESRCH;
+			err = next_stop(th, &status);
+			if (err)
+				return err;
 			sig = WSTOPSIG(status);
 			if ((unsigned)status >> 16 == PTRACE_EVENT_STOP)
 				break;  /* our interrupt */

@@ -224,15 +224,12 @@ static void tracer_unlock(struct ip_header *h)
 	pthread_mutex_unlock((pthread_mutex_t *)h->tracer_lock);
 }
 
-static void header_init(struct tracer *t, struct tproc *p, struct ip_header *h, size_t size,
-			bool use_tsc)
+/* The data region's layout: where each table starts, in *h; the size of
+ * the whole region. */
+static uint64_t layout(struct ip_header *h)
 {
 	uint64_t off = align_up(sizeof(*h), 4096);
 
-	memset(h, 0, sizeof(*h));
-	h->version = IP_ABI_VERSION;
-	h->pid = (uint32_t)p->pid;
-	h->size = size;
 	h->sites_off = off;
 	h->nsites_max = NSITES_MAX;
 	off = align_up(off + (uint64_t)NSITES_MAX * sizeof(struct ip_site), 4096);
@@ -252,22 +249,30 @@ static void header_init(struct tracer *t, struct tproc *p, struct ip_header *h, 
 	h->counts_slots = COUNT_SLOTS;
 	off = align_up(off + (uint64_t)COUNT_SLOTS * sizeof(struct ip_count), 4096);
 	h->used_off = off;
+	return align_up(off + (uint64_t)COUNT_SLOTS * sizeof(uint32_t), 4096);
+}
+
+static size_t data_size(void)
+{
+	struct ip_header h;
+
+	return (size_t)layout(&h);
+}
+
+static void header_init(struct tracer *t, struct tproc *p, struct ip_header *h, size_t size,
+			bool use_tsc)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = IP_ABI_VERSION;
+	h->pid = (uint32_t)p->pid;
+	h->size = size;
+	layout(h);
 	h->str_max = (uint32_t)t->scratch.max;
 	h->use_tsc = use_tsc;
 	h->tid_off = find_tid_offset(t, p);
 	h->state = IP_STATE_ON;
 	tracer_lock(h);
 	__atomic_store_n(&h->magic, IP_MAGIC, __ATOMIC_RELEASE);
-}
-
-static size_t data_size(void)
-{
-	return align_up(sizeof(struct ip_header), 4096) +
-	       align_up((uint64_t)NSITES_MAX * sizeof(struct ip_site), 4096) + RING_SIZE +
-	       align_up(2ull * STRTAB_SLOTS * sizeof(struct ip_strslot), 4096) +
-	       align_up((uint64_t)SIDS_MAX * sizeof(struct ip_sid), 4096) + ARENA_SIZE +
-	       align_up((uint64_t)COUNT_SLOTS * sizeof(struct ip_count), 4096) +
-	       align_up((uint64_t)COUNT_SLOTS * sizeof(uint32_t), 4096);
 }
 
 /*

@@ -150,7 +150,7 @@ AS=()
 vpid=$HPID
 # without openat2 (Linux < 5.6, emulated by seccomp) the path is opened all
 # the same, and the decoy below is refused all the same
-NOSYS=(/usr/bin/python3 "$ROOT/tests/no_openat2.py")
+NOSYS=(/usr/bin/python3 "$ROOT/tests/seccomp_deny.py" openat2)
 if [ "$(id -u)" = 0 ] && have setpriv; then
 	run_status setpriv --reuid=nobody --regid=nogroup --clear-groups "${NOSYS[@]}" "$PTAP" list -p "$vpid"
 	is "$RC" 0 "without openat2, as its unprivileged owner: exit 0"
