@@ -120,45 +120,6 @@ int inject_leave_syscall(struct tthread *th)
 	return 0;
 }
 
-int inject_run_out(struct tthread *th, uint64_t lo, uint64_t hi, unsigned tries)
-{
-	struct timespec pause = { 0, 200000 };
-	struct arch_regs regs;
-	siginfo_t info;
-	bool have_info = false;
-	int status, sig, err;
-	unsigned n;
-
-	/* not by single steps: a step over the trampoline's pushfq would
-	 * leave the trap flag in the flags it saves */
-	th->flags &= ~TT_IN_SYSCALL;
-	for (n = 0; n < tries; n++) {
-		if (arch_regs_fetch(th->tid, &regs))
-			return -ESRCH;
-		if (arch_regs_pc(&regs) < lo || arch_regs_pc(&regs) >= hi)
-			break;
-		if (ptrace(PTRACE_CONT, th->tid, NULL, NULL))
-			return -errno;
-		nanosleep(&pause, NULL);
-		ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
-		for (;;) {
-			err = next_stop(th, &status);
-			if (err)
-				return err;
-			sig = WSTOPSIG(status);
-			if ((unsigned)status >> 16 == PTRACE_EVENT_STOP)
-				break;  /* our interrupt */
-			if (!((unsigned)status >> 16))
-				keep_signal(th, sig, &info, &have_info);
-			if (ptrace(PTRACE_CONT, th->tid, NULL, NULL))
-				return -errno;
-		}
-	}
-	if (have_info)
-		ptrace(PTRACE_SETSIGINFO, th->tid, NULL, &info);
-	return n < tries ? 0 : -ETIME;
-}
-
 int inject_syscall(struct tracer *t, struct tthread *th, uint64_t scratch, long nr,
 		   const long args[6], long *ret)
 {

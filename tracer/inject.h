@@ -42,14 +42,6 @@ int inject_syscall(struct tracer *t, struct tthread *th, uint64_t scratch, long 
  */
 int inject_leave_syscall(struct tthread *th);
 
-/*
- * Let th (held) run a moment and stop it again, until its pc is out of
- * [lo, hi), at most tries times: a thread stopped in the middle of ptap's
- * own code, let out once nothing leads back in.  0 once out, -ETIME if
- * still in, or -errno (-ESRCH: gone).
- */
-int inject_run_out(struct tthread *th, uint64_t lo, uint64_t hi, unsigned tries);
-
 /* The process's entry point, from /proc/PID/auxv; 0 if unknown. */
 uint64_t inject_entry_point(int pid);
 

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -1351,10 +1352,8 @@ unsigned inproc_adopted(struct tracer *t, struct tproc *p, uint64_t *dropped)
 	return (unsigned)ip->nregions + !!ip->ctl + !!ip->data;
 }
 
-/* Whether no thread of p is inside a region, once those caught in the
- * middle of a hit (the jumps are gone: nothing leads back) are stepped out
- * of it. */
-static bool regions_clear(struct tracer *t, struct tproc *p)
+/* Whether a held thread of p has its pc in one of p's regions. */
+static struct tthread *thread_in_regions(struct tracer *t, struct tproc *p)
 {
 	struct arch_regs regs;
 	size_t i, j = 0;
@@ -1366,13 +1365,39 @@ static bool regions_clear(struct tracer *t, struct tproc *p)
 
 		if (th->proc != p || thread_running(th) || arch_regs_fetch(th->tid, &regs))
 			continue;
-		for (i = 0; i < p->ip.nregions; i++) {
-			const struct ip_region *r = &p->ip.regions[i];
-
-			if (arch_regs_pc(&regs) >= r->addr && arch_regs_pc(&regs) < r->addr + r->size)
-				inject_run_out(th, r->addr, r->addr + r->size, 50);
-		}
+		for (i = 0; i < p->ip.nregions; i++)
+			if (arch_regs_pc(&regs) >= p->ip.regions[i].addr &&
+			    arch_regs_pc(&regs) < p->ip.regions[i].addr + p->ip.regions[i].size)
+				return th;
 	}
+	return NULL;
+}
+
+/*
+ * Whether no thread of p is inside a region, once those caught in the
+ * middle of a hit (the jumps are gone: nothing leads back) have been let
+ * run out of it: such a thread runs a moment and every thread is held
+ * again, a bounded number of times.  Not by single steps: a step over the
+ * trampoline's pushfq would leave the trap flag in the flags it saves.
+ */
+static bool regions_clear(struct tracer *t, struct tproc *p)
+{
+	struct timespec pause = { 0, 200000 };
+	struct tthread *th;
+	size_t i;
+	int tries;
+
+	p->flags |= TP_TEARDOWN;
+	for (tries = 0; tries < 50 && (th = thread_in_regions(t, p)); tries++) {
+		thread_resume(t, th, 0);
+		nanosleep(&pause, NULL);
+		tracer_hold(t, p);
+		if (p->flags & TP_GONE)
+			break;          /* it ended meanwhile */
+	}
+	p->flags &= ~TP_TEARDOWN;
+	if (p->flags & TP_GONE)
+		return false;
 	for (i = 0; i < p->ip.nregions; i++)
 		if (thread_inside(t, p, p->ip.regions[i].addr, p->ip.regions[i].addr +
 				  p->ip.regions[i].size, false))
@@ -1419,7 +1444,7 @@ void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 	if ((ip->state == IPS_ON || ip->state == IPS_INHERITED) && !process_gone) {
 		if (regions_clear(t, p))
 			unmap_all(t, p);
-		else {
+		else if (!(p->flags & TP_GONE)) {
 			t->stats.regions_left += (unsigned)ip->nregions + !!ip->ctl + !!ip->data;
 			tracer_notice(t, "pid %d: a thread was inside ptap's code when it detached: its "
 				      "%zu code region%s stay%s mapped, unused", p->pid,

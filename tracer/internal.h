@@ -117,6 +117,9 @@ struct site {
  * TP_UNFOLLOWED  a forked child under --no-follow: at its first stop its
  *                copy of ptap's int3s and semaphores is undone and it is
  *                detached, so it never runs into a trap nobody handles.
+ * TP_TEARDOWN    its in-process regions are being removed, and a thread
+ *                may be let run out of them: if the process ends then, its
+ *                record stays (TP_GONE) until the teardown is over.
  */
 enum {
 	TP_LAUNCHED = 1u << 0,
@@ -124,6 +127,8 @@ enum {
 	TP_STARTED = 1u << 2,
 	TP_NOTICED = 1u << 3,
 	TP_UNFOLLOWED = 1u << 4,
+	TP_TEARDOWN = 1u << 5,
+	TP_GONE = 1u << 6,
 };
 
 struct tproc {

@@ -420,7 +420,10 @@ static void on_task_exit(struct tracer *t, struct tthread *th, int status)
 	if (t->hooks->process_exit && !(p->flags & (TP_UNFOLLOWED)) &&
 	    !(t->cfg.no_follow && p->flags & TP_SHARED_MM))
 		t->hooks->process_exit(t->ctx, p->pid, status);
-	proc_forget(t, p);
+	if (p->flags & TP_TEARDOWN)
+		p->flags |= TP_GONE;    /* inproc_teardown still uses it */
+	else
+		proc_forget(t, p);
 }
 
 static int dispatch(struct tracer *t, struct tthread *th, int status, bool detaching)
