@@ -150,4 +150,13 @@ void inproc_forget(struct tracer *t, struct tproc *p);
 uint64_t inproc_time_ns(struct tracer *t, uint64_t stamp);
 void inproc_clock_refine(struct tracer *t);
 
+/* Within the engine (tracer/inproc.c, tracer/inproc_events.c): */
+/* Whether the TSC ticks at one rate on every CPU; the first conversion. */
+bool inproc_tsc_usable(void);
+void inproc_clock_calibrate(struct tracer *t);
+/* How argument i of pi travels (enum ip_str_mode). */
+uint8_t inproc_str_mode(const struct tracer *t, const struct probe_info *pi, int i);
+/* Say, once, what p's recorders could not record. */
+void inproc_report_losses(struct tracer *t, struct tproc *p);
+
 #endif
