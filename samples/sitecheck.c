@@ -31,12 +31,26 @@
  * --expect.  With --jump-into the driver also takes each detour into the
  * middle (branch_in with x != 0, the tables with index 1, lea_in with
  * x != 0), where no marker fires.
+ *
+ * --park READY GO: a thread calls plain() in a loop while a timer
+ * interrupts it, until a signal arrives while it is inside the bytes after
+ * plain's nop; the handler then writes "parked ADDR" (the interrupted pc)
+ * into READY and waits, in the handler, for a line on GO, then the
+ * program exits 0.  A jump written over plain now would be wrong when the
+ * handler returns: plain must keep its int3.
  */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sdt.h>
+#include <sys/time.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #include "sample.h"
 
@@ -157,6 +171,11 @@ __asm__(
 static long loops = 1;
 static int jump_into;
 static int wrong;
+static const char *park_ready, *park_go;
+static volatile sig_atomic_t parked;
+/* plain's address, read at run time: an immediate plain+N in the code
+ * would itself make the site check refuse plain (an address taken) */
+static int (*volatile plain_at)(int) = plain;
 
 static void check(const char *what, int got, int want)
 {
@@ -194,13 +213,77 @@ static void fire_all(int index, long iteration)
 	}
 }
 
+/* SIGALRM: if the thread was interrupted inside plain's displaced bytes,
+ * say so and wait there (in the handler) until told to go. */
+static void on_alarm(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP], site = (uintptr_t)plain_at;
+	char line[64], c;
+	int fd, n;
+
+	(void)sig;
+	(void)si;
+	if (parked || pc - site - 1 >= 4)      /* outside (site, site + 5) */
+		return;
+	parked = 1;
+	n = snprintf(line, sizeof(line), "parked %#lx\n", (unsigned long)pc);
+	fd = open(park_ready, O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, line, (size_t)n) < 0)
+			_exit(1);
+		close(fd);
+	}
+	fd = open(park_go, O_RDONLY);
+	while (fd >= 0 && read(fd, &c, 1) == 1 && c != '\n')
+		;
+	_exit(fd >= 0 ? 0 : 1);
+}
+
+static void *spin(void *arg)
+{
+	volatile int x = 0;
+
+	(void)arg;
+	for (;;)
+		x = plain(x) - 3;
+	return NULL;
+}
+
+static int park(void)
+{
+	struct sigaction sa = { 0 };
+	struct itimerval it = { { 0, 997 }, { 0, 997 } };
+	pthread_t th;
+	sigset_t all;
+
+	sa.sa_sigaction = on_alarm;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGALRM, &sa, NULL);
+	if (pthread_create(&th, NULL, spin, NULL))
+		return 1;
+	/* the timer's signal must go to the spinning thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (;;)
+		pause();
+}
+
 static int extra(const char *opt, const char *val, void *ctx)
 {
-	(void)val;
 	(void)ctx;
 	if (!strcmp(opt, "--jump-into")) {
 		jump_into = 1;
 		return 1;
+	}
+	if (!strcmp(opt, "--park") && val) {
+		park_ready = val;
+		return 2;
+	}
+	if (!strcmp(opt, "--park-go") && val) {
+		park_go = val;
+		return 2;
 	}
 	return 0;
 }
@@ -210,7 +293,11 @@ int main(int argc, char **argv)
 	struct sample_opts o;
 
 	sample_parse(argc, argv, &o, extra, NULL,
-		     "  --jump-into   also enter each function past its marker\n");
+		     "  --jump-into   also enter each function past its marker\n"
+		     "  --park READY --park-go GO   wait in a signal handler that interrupted\n"
+		     "                plain() inside its displaced bytes\n");
+	if (park_ready && park_go)
+		return park();
 	loops = o.loops;
 	sample_expect_open(&o);
 	sample_run(&o, fire_all);

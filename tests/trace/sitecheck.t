@@ -6,7 +6,9 @@
 # refused a jump with its reason and traced by int3 instead; the plain
 # marker takes a jump.  Either way every event is exact, the functions
 # compute what they should, and the code is the file's again afterwards.
-# Verdicts are cached per build-id: a second run decodes nothing.
+# Verdicts are cached per build-id: a second run decodes nothing.  And a
+# thread that a signal interrupted inside the bytes after a nop, still in
+# its handler, makes that site keep its int3: the handler returns there.
 . "$(dirname "$0")/../lib.sh"
 
 export XDG_CACHE_HOME=$TMP/cache
@@ -59,5 +61,21 @@ wait "$SP"
 is "$?" 0 "attached: the sample computed everything right and exited 0"
 stop_ptap
 is "$(grep -c 'sitecheck:' "$TMP/attached.out")" 30 "attached: all 30 events"
+
+# a thread parked in a signal handler that interrupted it inside plain's
+# displaced bytes: plain keeps its int3, and the handler returns safely
+if [ "$ENGINE" = inproc ]; then
+	R=$(make_fifo park.r) G=$(make_fifo park.g)
+	"$SAMPLES/sitecheck-pie" --park "$R" --park-go "$G" &
+	PP=$!
+	on_exit "kill -9 $PP"
+	like "$(wait_ready "$R" 60)" "^parked 0x[0-9a-f]+$" "a thread is parked in a handler, interrupted inside plain's bytes"
+	run_status "$PTAP" trace -l -e sitecheck:plain -p "$PP"
+	like "$OUT" "sitecheck:plain  0x[0-9a-f]+  semaphore none  int3 \\(a thread is inside the bytes a jump would overwrite \\(or a signal frame on its stack points there\\)\\)" \
+		"plain keeps its int3: a signal frame on the thread's stack points into its bytes"
+	echo go >"$G"
+	wait "$PP"
+	is "$?" 0 "the handler returns into plain's bytes, unchanged: exit 0"
+fi
 
 done_testing
