@@ -83,7 +83,9 @@ static int64_t sext(uint64_t v, unsigned bytes)
 	return (int64_t)(v << s) >> s;
 }
 
-/* A pointer in encoding enc; pc-relative ones are made absolute. */
+/* A pointer in encoding enc; pc-relative ones are made absolute, except
+ * a raw 0, which says "none" (an FDE without an LSDA under a CIE that
+ * has one). */
 static uint64_t pointer(struct cursor *c, uint8_t enc)
 {
 	uint64_t at = c->vaddr + c->pos, v;
@@ -102,7 +104,7 @@ static uint64_t pointer(struct cursor *c, uint8_t enc)
 	}
 	switch (enc & 0x70) {
 	case 0x00: return v;
-	case PE_PCREL: return v + at;
+	case PE_PCREL: return v ? v + at : 0;
 	default: return v;      /* text/data-relative: not used by GNU tools here */
 	}
 }
