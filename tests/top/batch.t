@@ -51,7 +51,7 @@ ok $? "--json: rows in order ($r)"
 last=$(tail -n 1 "$TMP/out")
 like "$last" '^\{"time":[0-9.]+,"interval":[0-9.]+,"mode":"interval","final":true,"events":[0-9]+,"total_events":[0-9]+,"errors":0,"unreadable":0,"correction_ns":[0-9]+,"matched":[0-9]+,"rows":\[' \
 	"--json: the keys, the last object final"
-like "$(head -n 1 "$TMP/out")" '"rows":\[\{"pid":[0-9]+,"filename":"[^"]+","line":[0-9]+,"function":"[^"]+","calls":[0-9]+,"own_ns":[0-9]+,"total_ns":[0-9]+\}' \
+like "$(grep -m 1 '"rows":\[{' "$TMP/out")" '"rows":\[\{"pid":[0-9]+,"filename":"[^"]+","line":[0-9]+,"function":"[^"]+","calls":[0-9]+,"own_ns":[0-9]+,"total_ns":[0-9]+\}' \
 	"--json: rows with pid, filename, line, function, calls, own_ns, total_ns"
 
 # --- --json --cumulative: the last object holds the totals.
