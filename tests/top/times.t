@@ -35,11 +35,14 @@ timed() {
 
 timed text
 ok $? "batch text: timing.py's calls exact, OWN and TOTAL within 15% of what it measured"
-like "$(grep '^# final' "$TMP/top.text")" " correction_ns=[1-9][0-9]* " \
+# the ptrace engine's hits stop the thread: that time is taken off; the
+# in-process engine's cost less than the clock shows: nothing is
+if [ "$ENGINE" = ptrace ]; then CORR='[1-9][0-9]*'; else CORR=0; fi
+like "$(grep '^# final' "$TMP/top.text")" " correction_ns=$CORR " \
 	"batch text: the table says what it took off each hit"
 timed json --json
 ok $? "--json: the same in own_ns and total_ns"
-like "$(tail -n 1 "$TMP/top.json")" '"correction_ns":[1-9][0-9]*,' "--json: correction_ns"
+like "$(tail -n 1 "$TMP/top.json")" "\"correction_ns\":$CORR," "--json: correction_ns"
 
 # Sorting by time: most first, in any case.
 for col in own TOTAL Own; do
