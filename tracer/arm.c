@@ -195,10 +195,11 @@ int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, c
 	if (err)
 		return err;
 	if (byte != want) {
-		if (byte == arch_trap_insn)
-			tracer_notice(t, "pid %d: %s at 0x%llx already holds an int3: another tracer is "
+		if (byte == arch_trap_insn || (byte == 0xe9 && want == arch_site_insn))
+			tracer_notice(t, "pid %d: %s at 0x%llx already holds %s: another tracer is "
 				      "using it, or a ptap that was killed left it (see 'ptap cleanup'); "
-				      "not armed", p->pid, what, (unsigned long long)addr);
+				      "not armed", p->pid, what, (unsigned long long)addr,
+				      byte == arch_trap_insn ? "an int3" : "a jump");
 		else
 			tracer_notice(t, "pid %d: %s at 0x%llx holds 0x%02x, not the expected 0x%02x; "
 				      "not armed", p->pid, what, (unsigned long long)addr, byte, want);
