@@ -121,6 +121,7 @@ void arch_regs_emulate_copy(struct arch_regs *r, const struct arch_copy_hook *ho
 #define ARCH_JUMP_LEN 5         /* bytes a jump over a site overwrites */
 #define ARCH_TRAMP_MAX 320      /* longest trampoline arch_tramp_build writes */
 #define ARCH_SYSCALL_LEN 3      /* arch_syscall_insn */
+extern const uint8_t arch_jump_insn;     /* the first byte of a jump over a site */
 
 /* What a jump at a site displaces, decided once per build. */
 struct arch_plan {

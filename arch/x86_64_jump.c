@@ -326,7 +326,7 @@ int arch_jump_encode(uint64_t site, uint64_t tramp, uint8_t *out)
 {
 	bool fits = true;
 
-	out[0] = 0xe9;
+	out[0] = arch_jump_insn;
 	emit_rel32(out + 1, site + ARCH_JUMP_LEN, tramp, &fits);
 	return fits ? 0 : -ERANGE;
 }
@@ -349,6 +349,7 @@ uint16_t arch_frame_reg(uint16_t off)
 /* ---- system calls in a stopped thread ------------------------------- */
 
 const uint8_t arch_syscall_insn[ARCH_SYSCALL_LEN] = { 0x0f, 0x05, 0xcc };  /* syscall; int3 */
+const uint8_t arch_jump_insn = 0xe9;     /* jmp rel32 */
 
 void arch_regs_set_syscall(struct arch_regs *r, uint64_t pc, long nr, const long args[6])
 {

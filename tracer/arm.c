@@ -195,7 +195,7 @@ int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, c
 	if (err)
 		return err;
 	if (byte != want) {
-		if (byte == arch_trap_insn || (byte == 0xe9 && want == arch_site_insn))
+		if (byte == arch_trap_insn || (byte == arch_jump_insn && want == arch_site_insn))
 			tracer_notice(t, "pid %d: %s at 0x%llx already holds %s: another tracer is "
 				      "using it, or a ptap that was killed left it (see 'ptap cleanup'); "
 				      "not armed", p->pid, what, (unsigned long long)addr,

@@ -69,7 +69,7 @@ static bool adopt_jump(struct tproc *p, struct pmod *pm, uint64_t addr, const ui
 	uint8_t now[ARCH_JUMP_LEN];
 
 	if (u64map_get(&p->sites, addr) || mem_read(&p->mem, addr, now, sizeof(now)) ||
-	    !memcmp(now, orig, sizeof(now)) || now[0] != 0xe9)
+	    !memcmp(now, orig, sizeof(now)) || now[0] != arch_jump_insn)
 		return false;   /* never written, or not ours */
 	s.addr = addr;
 	s.kind = kind;
