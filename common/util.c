@@ -212,3 +212,23 @@ char *xstrdup_safe(const char *s)
 		oom(len);
 	return buf;
 }
+
+void fput_u64(FILE *f, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
+}
+
+void fput_i64(FILE *f, int64_t v)
+{
+	if (v < 0) {
+		fputc('-', f);
+		fput_u64(f, -(uint64_t)v);
+	} else {
+		fput_u64(f, (uint64_t)v);
+	}
+}

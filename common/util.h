@@ -68,6 +68,11 @@ void fput_escaped(FILE *f, const char *s, size_t len, unsigned how);
 /* The same, as a malloc'd string (for text printed many times). */
 char *xstrdup_safe(const char *s);
 
+/* Write v in decimal (printf's %llu, %lld), for output written once per
+ * event, where printf's parsing of its format is most of the cost. */
+void fput_u64(FILE *f, uint64_t v);
+void fput_i64(FILE *f, int64_t v);
+
 /* Parse a decimal or 0x-prefixed unsigned number; 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t *out);
 /* Parse a non-negative duration in seconds ("1", "0.25"); 0 or -EINVAL. */

@@ -40,10 +40,10 @@ void format_value(FILE *f, const struct value *v)
 {
 	switch (v->type) {
 	case VAL_S64:
-		fprintf(f, "%" PRId64, v->i);
+		fput_i64(f, v->i);
 		break;
 	case VAL_U64:
-		fprintf(f, "%" PRIu64, v->u);
+		fput_u64(f, v->u);
 		break;
 	case VAL_HEX:
 		fprintf(f, "0x%" PRIx64, v->u);
