@@ -115,6 +115,23 @@ enum ip_site_mode {
 	IP_MODE_COUNT,                  /* add one to the count of its key */
 };
 
+/*
+ * COUNT mode: the last key a site counted, by its raw argument values (a
+ * name's address, not its sid), and the count slot it went to, so that a
+ * hit with the same values (a loop, a recursion) skips interning and the
+ * table.  A seqlock: seq is odd while one thread writes it, and a reader
+ * uses it only if seq was even and the same before and after.  It holds
+ * only while names keep their addresses: epoch is the header's, which
+ * every retired name bumps.
+ */
+struct ip_count_cache {
+	uint32_t seq;
+	uint32_t slot;
+	uint32_t epoch;
+	uint32_t errmask;
+	uint64_t raw[IP_COUNT_ARGS];
+};
+
 struct ip_site {
 	uint32_t kind;                  /* enum ip_site_kind */
 	uint32_t mode;                  /* enum ip_site_mode (ptap may change it) */
@@ -122,6 +139,7 @@ struct ip_site {
 	uint32_t probe_id;              /* ptap's probe id, for ptap's lookups */
 	uint64_t pc;                    /* run-time address of the site */
 	struct ip_op op[IP_MAX_ARGS];
+	struct ip_count_cache cache;    /* COUNT mode */
 };
 
 #define IP_STR_TRUNCATED (1ull << 62)  /* a copied string's length: no NUL ended it */
@@ -210,6 +228,9 @@ struct ip_header {
 	struct ip_pylayout py;
 	uint32_t use_tsc;               /* time = rdtsc, else CLOCK_MONOTONIC ns */
 	uint32_t strcache;              /* 1: intern CPython names by address */
+	uint32_t epoch;                 /* one more at each name retired (or the
+	                                   cache turned off): count caches go stale */
+	uint32_t pad1;
 
 	/* ptap -> target */
 	uint32_t state __attribute__((aligned(IP_LINE)));  /* enum ip_state */

@@ -370,9 +370,11 @@ static void codefree(struct ip_header *h, const uint64_t *frame)
 			/* not the layout we were told: stop interning by address */
 			add_rlx(&h->bad_layout, 1);
 			store_rel(&h->strcache, 0);
+			__atomic_fetch_add(&h->epoch, 1, __ATOMIC_RELEASE);
 			return;
 		}
 	}
+	__atomic_fetch_add(&h->epoch, 1, __ATOMIC_RELEASE);
 	for (f = 0; f < 2; f++) {
 		key = names[f] + l->header;
 		i = (uint32_t)mix(key) & mask;
@@ -528,8 +530,43 @@ static void record_event(struct ip_header *h, const struct ip_site *s, uint32_t 
 
 /* ---- counts --------------------------------------------------------- */
 
-static void record_count(struct ip_header *h, const struct ip_site *s, uint32_t site,
-			 const uint64_t *val, uint32_t errmask)
+/* The slot the site's cache names for these raw values, or -1. */
+static inline int64_t cache_get(const struct ip_header *h, const struct ip_site *s, uint32_t nk,
+				const uint64_t *raw, uint32_t errmask)
+{
+	const struct ip_count_cache *c = &s->cache;
+	uint32_t seq = load_acq(&c->seq), slot, j;
+
+	if (seq & 1 || c->epoch != load_acq(&h->epoch) || c->errmask != errmask)
+		return -1;
+	for (j = 0; j < nk; j++)
+		if (c->raw[j] != raw[j])
+			return -1;
+	slot = c->slot;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return load_rlx(&c->seq) == seq ? (int64_t)slot : -1;
+}
+
+static inline void cache_put(struct ip_header *h, struct ip_site *s, uint32_t nk,
+			     const uint64_t *raw, uint32_t errmask, uint32_t slot, uint32_t epoch)
+{
+	struct ip_count_cache *c = &s->cache;
+	uint32_t seq = load_rlx(&c->seq), j;
+
+	if (seq & 1 || !cas(&c->seq, &seq, seq + 1))
+		return;         /* another thread is writing it: leave it */
+	(void)h;
+	c->slot = slot;
+	c->epoch = epoch;
+	c->errmask = errmask;
+	for (j = 0; j < nk; j++)
+		c->raw[j] = raw[j];
+	store_rel(&c->seq, seq + 2);
+}
+
+/* Count one hit with the values val; the slot used, or -1 if none. */
+static int64_t record_count(struct ip_header *h, const struct ip_site *s, uint32_t site,
+			    const uint64_t *val, uint32_t errmask)
 {
 	struct ip_count *tab = at(h, h->counts_off);
 	uint32_t *used = at(h, h->used_off);
@@ -551,7 +588,7 @@ static void record_count(struct ip_header *h, const struct ip_site *s, uint32_t 
 			if (j < nk)
 				continue;
 			add_rlx(&tab[i].count, 1);
-			return;
+			return i;
 		}
 		if (ready == 1)
 			continue;       /* being filled; a twin entry is harmless */
@@ -565,9 +602,10 @@ static void record_count(struct ip_header *h, const struct ip_site *s, uint32_t 
 		tab[i].count = 1;
 		store_rel(&tab[i].ready, 2);
 		used[add_rlx(&h->ncounts, 1)] = i;
-		return;
+		return i;
 	}
 	add_rlx(&h->count_overflow, 1);
+	return -1;
 }
 
 /* ---- the loader's hook ---------------------------------------------- */
@@ -602,14 +640,15 @@ void ip_hit(uint64_t *frame, uint32_t site)
 	const struct ip_ctl *ctl =
 		(const struct ip_ctl *)*(volatile const uint64_t *)&ip_code_info.ctl;
 	struct ip_header *h = ctl ? (struct ip_header *)ctl->data : 0;
-	const struct ip_site *s;
-	uint64_t val[IP_MAX_ARGS], t;
-	uint32_t i, errmask = 0, mode;
+	struct ip_site *s;
+	uint64_t val[IP_MAX_ARGS], raw[IP_COUNT_ARGS], t;
+	uint32_t i, errmask = 0, mode, epoch = 0, nk;
+	int64_t slot;
 	int err;
 
 	if (!h || h->magic != IP_MAGIC || site >= h->nsites_max)
 		return;
-	s = (const struct ip_site *)at(h, h->sites_off) + site;
+	s = (struct ip_site *)at(h, h->sites_off) + site;
 	if (s->kind == IP_SITE_CODEFREE) {
 		codefree(h, frame);
 		return;
@@ -627,6 +666,22 @@ void ip_hit(uint64_t *frame, uint32_t site)
 		val[i] = op_value(h, &s->op[i], frame, &err);
 		if (!err && s->op[i].str != IP_STR_NONE && val[i] < 4096)
 			err = 1;        /* NULL and the like: never dereferenced */
+		if (err)
+			errmask |= 1u << i;
+	}
+	/* counting the same key as last time: no interning, no table */
+	nk = s->nargs < IP_COUNT_ARGS ? s->nargs : IP_COUNT_ARGS;
+	if (mode == IP_MODE_COUNT && load_acq(&h->strcache)) {
+		epoch = load_acq(&h->epoch);
+		memcpy(raw, val, nk * sizeof(*raw));
+		slot = cache_get(h, s, nk, raw, errmask);
+		if (slot >= 0) {
+			add_rlx(&((struct ip_count *)at(h, h->counts_off))[slot].count, 1);
+			return;
+		}
+	}
+	for (i = 0; i < s->nargs && i < IP_MAX_ARGS; i++) {
+		err = (errmask >> i) & 1;
 		if (!err && s->op[i].str == IP_STR_NAME) {
 			uint32_t sid = intern_name(h, val[i]);
 
@@ -644,8 +699,11 @@ void ip_hit(uint64_t *frame, uint32_t site)
 		add_rlx(&h->dropped, 1);        /* nobody reads: not even tried */
 		return;
 	}
-	if (mode == IP_MODE_COUNT)
-		record_count(h, s, site, val, errmask);
-	else
+	if (mode == IP_MODE_COUNT) {
+		slot = record_count(h, s, site, val, errmask);
+		if (slot >= 0 && load_acq(&h->strcache))
+			cache_put(h, s, nk, raw, errmask, (uint32_t)slot, epoch);
+	} else {
 		record_event(h, s, site, val, errmask, t);
+	}
 }
