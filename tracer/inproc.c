@@ -79,9 +79,10 @@ static bool sys_err(long r)
 	return r < 0 && r >= -4095L;
 }
 
-/* Run a system call in p through a held thread: its result, or -errno
- * of the call (ptap's own failure reads as -EIO... from the caller's view,
- * a call that could not run). */
+/* Run a system call in p through a held thread: its result, a -errno
+ * from the target's kernel, or a -errno of ptap's that says the call
+ * could not be run (-EBUSY: no held thread, -ESRCH: it is gone); callers
+ * need not tell these apart: either way the call did not succeed. */
 static long rsys(struct tracer *t, struct tproc *p, long nr, long a0, long a1, long a2, long a3,
 		 long a4, long a5)
 {
@@ -282,13 +283,16 @@ static int setup(struct tracer *t, struct tproc *p)
 	rsys(t, p, SYS_madvise, addr, 4096, MADV_WIPEONFORK, 0, 0, 0);
 	use_tsc = target_tsc_ok(t, p);
 	err = map_data(t, p, data_size());
-	if (err)
+	if (err) {
+		if (!rsys(t, p, SYS_munmap, addr, 4096, 0, 0, 0, 0))
+			journal_region(&p->journal, ip->ctl, 4096, "ctl", true);
+		ip->ctl = 0;
 		return fail(t, p, "a shared memory region: %s", strerror(-err)), err;
+	}
 	journal_region(&p->journal, ip->data, ip->size, "data", false);
 	if (use_tsc)
 		inproc_clock_calibrate(t);
-	t->tsc.use = use_tsc && t->tsc.ns_per_tick > 0;
-	header_init(t, p, ip->h, ip->size, t->tsc.use);
+	header_init(t, p, ip->h, ip->size, use_tsc && t->tsc.ns_per_tick > 0);
 	err = mem_write(&p->mem, ip->ctl, &ip->data, sizeof(ip->data));
 	if (err)
 		return fail(t, p, "writing its control page: %s", strerror(-err)), err;

@@ -147,7 +147,7 @@ void inproc_forget(struct tracer *t, struct tproc *p);
 
 /* Nanoseconds on now_ns()'s clock for a recorder's timestamp; and the
  * refinement of that conversion, at every tick. */
-uint64_t inproc_time_ns(struct tracer *t, uint64_t stamp);
+uint64_t inproc_time_ns(struct tracer *t, const struct ip_header *h, uint64_t stamp);
 void inproc_clock_refine(struct tracer *t);
 
 /* Within the engine (tracer/inproc.c, tracer/inproc_events.c): */

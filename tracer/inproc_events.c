@@ -83,12 +83,12 @@ void inproc_clock_refine(struct tracer *t)
 		t->tsc.ns_per_tick = (double)(n - t->tsc.ns0) / (double)(c - t->tsc.tsc0);
 }
 
-uint64_t inproc_time_ns(struct tracer *t, uint64_t stamp)
+uint64_t inproc_time_ns(struct tracer *t, const struct ip_header *h, uint64_t stamp)
 {
 	int64_t d;
 
-	if (!t->tsc.use)
-		return stamp;
+	if (!h->use_tsc)
+		return stamp;   /* this process's recorder reads CLOCK_MONOTONIC */
 	d = (int64_t)(stamp - t->tsc.tsc0);
 	return t->tsc.ns0 + (uint64_t)(int64_t)((double)d * t->tsc.ns_per_tick);
 }
@@ -250,7 +250,7 @@ size_t inproc_drain(struct tracer *t, struct tproc *p)
 				ring_get(h, tail + fixed, strings, len - fixed);
 			}
 			if (slot->probe)
-				deliver(t, p, slot, inproc_time_ns(t, rec->time), (pid_t)rec->tid,
+				deliver(t, p, slot, inproc_time_ns(t, h, rec->time), (pid_t)rec->tid,
 					rec->val, rec->errmask, len > fixed ? strings : NULL, 1);
 		}
 		ring_zero(h, tail, len);

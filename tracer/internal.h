@@ -196,7 +196,6 @@ struct tracer {
 	bool hold_all;               /* tracer_hold in progress: keep every stop */
 	struct tproc *hold_proc;     /* ... or those of this process */
 	struct {                     /* the recorders' clock, the TSC, against now_ns() */
-		bool use;            /* timestamps are TSC ticks (else ns already) */
 		uint64_t tsc0, ns0;
 		double ns_per_tick;
 	} tsc;
