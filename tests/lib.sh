@@ -138,6 +138,26 @@ stop_ptap() {
 	PTAP_RC=$?
 	wait "$_ptap_drain" 2>/dev/null
 }
+# stop_ptap_within SECONDS [SIGNAL]: stop_ptap, but a ptap still there
+# after SECONDS is killed (PTAP_RC 137, PTAP_HUNG 1): a hang fails the
+# test instead of holding it until the runner's limit
+stop_ptap_within() {
+	local secs=$1 killer
+	shift
+	[ $# -gt 0 ] && kill "-$1" "$PTAP_PID" 2>/dev/null
+	PTAP_HUNG=0
+	(
+		exec >/dev/null 2>&1
+		timeout "$secs" tail --pid="$PTAP_PID" -f /dev/null
+		[ $? = 124 ] && kill -9 "$PTAP_PID"
+	) &
+	killer=$!
+	wait "$PTAP_PID"
+	PTAP_RC=$?
+	wait "$killer"
+	wait "$_ptap_drain" 2>/dev/null
+	[ "$PTAP_RC" = 137 ] && PTAP_HUNG=1
+}
 
 # textcheck PID: "clean N" when every executable mapping of PID equals its
 # file byte for byte (no int3 left anywhere), else the differences

@@ -25,28 +25,95 @@
 
 #include "common/util.h"
 
-static volatile sig_atomic_t sig_stop_flag;     /* SIGINT, SIGTERM, SIGHUP came */
+/*
+ * Signals.  Every signal whose default action would end ptap takes the
+ * one clean stop path (detach, restore), as SIGINT does: killed by one of
+ * them with its int3s in place, ptap would leave an attached target to
+ * die of SIGTRAP at its next hit.  SIGINT, SIGTERM and SIGHUP are always
+ * caught; the others only when ptap did not inherit them ignored (a
+ * background job of a script ignores SIGQUIT, and should).  Two come
+ * from ptap's own writes: SIGPIPE (the reader went away) and SIGXFSZ (a
+ * file-size limit); the write then fails with EPIPE or EFBIG, which the
+ * output check handles, so these are stops only when someone else sends
+ * them.  A fault ptap itself made (SIGSEGV at a bad address, abort())
+ * goes to the handler that was there before (the default, or the
+ * sanitizer's): nothing can be trusted to detach after it.
+ */
+static const int stop_signals[] = {
+	SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGXCPU, SIGXFSZ,
+	SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT, SIGILL, SIGTRAP, SIGABRT, SIGBUS,
+	SIGFPE, SIGSEGV, SIGSYS,
+};
+
+static volatile sig_atomic_t sig_stop_flag;     /* a stop signal came */
 static volatile sig_atomic_t sig_stop_signo;
-static volatile sig_atomic_t sig_stop_from_tty; /* sent by the terminal driver */
+static volatile sig_atomic_t sig_stop_origin;   /* enum stop_origin */
 static volatile sig_atomic_t sig_tick_flag;     /* SIGALRM came */
+static struct sigaction sig_previous[NSIG];     /* before ours, for faults */
+
+enum stop_origin {
+	ORIGIN_SENT,        /* kill(2) from another process: pass it on */
+	ORIGIN_TTY,         /* the terminal, which signalled the command too */
+	ORIGIN_KERNEL,      /* a limit (SIGXCPU): the command did not get it */
+};
+
+static bool is_fault_signal(int sig)
+{
+	return sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS ||
+	       sig == SIGFPE || sig == SIGSEGV || sig == SIGSYS;
+}
 
 static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 {
+	/* si_code <= 0: sent by a process (kill, sigqueue, tgkill) */
+	bool sent = si->si_code <= 0, own = sent && si->si_pid == getpid();
+
 	(void)uc;
-	sig_stop_flag = 1;
+	if (is_fault_signal(sig) && (!sent || own)) {
+		/* ours: let the previous handler have it when it recurs */
+		sigaction(sig, &sig_previous[sig], NULL);
+		if (sent)
+			raise(sig);
+		return;
+	}
+	if ((sig == SIGPIPE || sig == SIGXFSZ) && own)
+		return;         /* our write failed: it says so itself */
+	if (sig_stop_flag)
+		return;         /* the first one decides */
 	sig_stop_signo = sig;
-	sig_stop_from_tty = si && si->si_code == SI_KERNEL;
+	sig_stop_origin = sent ? ORIGIN_SENT
+		: sig == SIGINT || sig == SIGQUIT || sig == SIGHUP ? ORIGIN_TTY : ORIGIN_KERNEL;
+	sig_stop_flag = 1;
 }
 
-static void on_alarm(int sig)
+static void on_alarm(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
+	if (si->si_code <= 0 && si->si_pid != getpid()) {
+		on_stop_signal(sig, si, uc);    /* kill -ALRM, not our timer */
+		return;
+	}
 	sig_tick_flag = 1;
+}
+
+/* Whether sig is one of the stop signals: the table, and every real-time
+ * signal the C library leaves to programs (their default ends a process
+ * too). */
+static bool is_stop_signal_no(int sig)
+{
+	size_t i;
+
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		return true;
+	for (i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		if (stop_signals[i] == sig)
+			return true;
+	return false;
 }
 
 void tracer_signals_install(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
+	int sig;
 
 	sig_stop_flag = 0;
 	sig_tick_flag = 0;
@@ -54,14 +121,18 @@ void tracer_signals_install(void)
 	sa.sa_sigaction = on_stop_signal;
 	sa.sa_flags = SA_SIGINFO;       /* no SA_RESTART: waitpid must return */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (!is_stop_signal_no(sig) || sigaction(sig, NULL, &old))
+			continue;
+		if (old.sa_sigaction != on_stop_signal)
+			sig_previous[sig] = old;
+		if (old.sa_handler == SIG_IGN && sig != SIGINT && sig != SIGTERM && sig != SIGHUP &&
+		    sig != SIGPIPE && sig != SIGXFSZ)
+			continue;       /* ignored by whoever started us: stays so */
+		sigaction(sig, &sa, NULL);
+	}
+	sa.sa_sigaction = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 bool tracer_signal_pending(void)
@@ -71,12 +142,15 @@ bool tracer_signal_pending(void)
 
 void tracer_signals_default(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM, SIGPIPE, SIGWINCH };
 	sigset_t all;
-	size_t i;
+	int sig;
 
-	for (i = 0; i < ARRAY_SIZE(sigs); i++)
-		signal(sigs[i], SIG_DFL);
+	for (sig = 1; sig < NSIG; sig++)
+		if (is_stop_signal_no(sig))
+			/* as ptap inherited it (SIG_IGN stays) */
+			signal(sig, sig_previous[sig].sa_handler == SIG_IGN ? SIG_IGN : SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGWINCH, SIG_DFL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
@@ -538,10 +612,10 @@ static void finish_launched(struct tracer *t)
 		return;
 	if (kill(t->launched, 0))
 		return;
-	if (t->reason == TSTOP_SIGNAL) {
+	if (t->reason == TSTOP_SIGNAL && sig_stop_origin == ORIGIN_SENT) {
+		kill(t->launched, sig_stop_signo);      /* sent to ptap alone */
+	} else if (t->reason == TSTOP_SIGNAL && sig_stop_origin == ORIGIN_TTY) {
 		/* the terminal already sent it the same signal */
-		if (!sig_stop_from_tty)
-			kill(t->launched, sig_stop_signo);
 	} else {
 		kill(t->launched, SIGTERM);
 		kill(t->launched, SIGCONT);

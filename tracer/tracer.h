@@ -64,7 +64,8 @@ struct tracer_config {
 enum tracer_stop {
 	TSTOP_NONE,
 	TSTOP_TARGETS_GONE,         /* every traced process ended */
-	TSTOP_SIGNAL,               /* SIGINT, SIGTERM or SIGHUP to ptap */
+	TSTOP_SIGNAL,               /* SIGINT, SIGTERM, SIGHUP or another signal whose
+	                               default would end ptap (tracer_signals_install) */
 	TSTOP_DURATION,             /* --duration passed */
 	TSTOP_REQUEST,              /* the consumer asked (q, --iterations) */
 	TSTOP_ERROR,                /* an internal error; see the message */
@@ -166,11 +167,13 @@ uint64_t tracer_cost_per_event(const struct tracer *t);
 /* Nanoseconds since tracer_new, on the events' clock. */
 uint64_t tracer_elapsed_ns(const struct tracer *t);
 
-/* Whether SIGINT, SIGTERM or SIGHUP has come (safe anywhere). */
+/* Whether a stop signal has come (safe anywhere). */
 bool tracer_signal_pending(void);
 
-/* Install ptap's handlers for SIGINT/SIGTERM/SIGHUP (stop), SIGALRM
- * (ticks) and SIGPIPE (ignored); restore the defaults in a child. */
+/* Install ptap's handlers: every signal whose default action ends a
+ * process stops the tracer cleanly (SIGPIPE and SIGXFSZ that ptap's own
+ * writes raise excepted: the write fails and says why), SIGALRM ticks.
+ * A launched command gets back the dispositions ptap inherited. */
 void tracer_signals_install(void);
 
 #endif

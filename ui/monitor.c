@@ -430,6 +430,7 @@ int cmd_monitor(int argc, char **argv)
 			period_close(&c, end);
 		summary_print(&c, "total", &c.total, end, end);
 	}
+	r = session_end(&s, r);
 out:
 	session_free(&s);
 	stack_view_free(&c.stack);

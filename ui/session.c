@@ -125,13 +125,19 @@ int session_finish_args(struct session *s, int argc, char **argv, const char *co
 	return 0;
 }
 
-/* Output that cannot be written (a full disk, a closed pipe) ends the
- * session like an internal error: everything is detached and restored. */
+/*
+ * Output that cannot be written (a full disk, a file-size limit) ends the
+ * session like an internal error: everything is detached and restored,
+ * and ptap exits with 1.  A reader that closed its pipe (EPIPE: `| head`)
+ * ends it too, quietly and with 0: that is the reader's choice.
+ */
 static void session_check_output(struct session *s)
 {
-	if (likely(!ferror(s->out)) || s->out_errno)
+	if (likely(!s->out_errno && !ferror(s->out)) || s->out_stopped)
 		return;
-	s->out_errno = errno ? errno : EIO;
+	if (!s->out_errno)
+		s->out_errno = EIO;
+	s->out_stopped = true;
 	tracer_request_stop(s->tracer);
 }
 
@@ -218,16 +224,19 @@ int session_parse(struct session *s, int argc, char **argv, const char *shortopt
  */
 static ssize_t out_write(void *cookie, const char *buf, size_t len)
 {
-	int fd = (int)(intptr_t)cookie;
+	struct session *s = cookie;
 	size_t done = 0;
 	ssize_t r;
 
 	while (done < len) {
-		r = write(fd, buf + done, len - done);
+		r = write(s->out_fd, buf + done, len - done);
 		if (r < 0 && errno == EINTR && !tracer_signal_pending())
 			continue;
-		if (r < 0)
+		if (r < 0) {
+			if (!s->out_errno)
+				s->out_errno = errno;   /* the first failure says why */
 			return done ? (ssize_t)done : -1;
+		}
 		done += (size_t)r;
 	}
 	return (ssize_t)done;
@@ -235,16 +244,18 @@ static ssize_t out_write(void *cookie, const char *buf, size_t len)
 
 static int out_close(void *cookie)
 {
-	int fd = (int)(intptr_t)cookie;
+	struct session *s = cookie;
 
-	return fd > STDERR_FILENO ? close(fd) : 0;
+	return s->out_fd > STDERR_FILENO ? close(s->out_fd) : 0;
 }
 
-static FILE *out_open(int fd)
+static FILE *out_open(struct session *s, int fd)
 {
 	static const cookie_io_functions_t io = { .write = out_write, .close = out_close };
-	FILE *f = fopencookie((void *)(intptr_t)fd, "w", io);
+	FILE *f;
 
+	s->out_fd = fd;
+	f = fopencookie(s, "w", io);
 	if (f)
 		setvbuf(f, NULL, isatty(fd) ? _IOLBF : _IOFBF, 1 << 16);
 	return f;
@@ -268,7 +279,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 			fprintf(stderr, "ptap: %s: %s: %s\n", s->name, s->output, strerror(errno));
 			return EXIT_RUNTIME;
 		}
-		s->out = out_open(fd);
+		s->out = out_open(s, fd);
 		if (!s->out) {
 			close(fd);
 			s->out = stdout;
@@ -276,7 +287,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		}
 	} else {
 		fflush(stdout);
-		s->out = out_open(STDOUT_FILENO);
+		s->out = out_open(s, STDOUT_FILENO);
 		if (!s->out)
 			s->out = stdout;
 	}
@@ -339,19 +350,32 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	return 0;
 }
 
+/* Flush the output; say once why it failed, if it did.  0, or -errno
+ * (-EPIPE: the reader is gone, said nothing). */
+static int session_flush(struct session *s)
+{
+	if (s->out && (fflush(s->out) || ferror(s->out)) && !s->out_errno)
+		s->out_errno = EIO;
+	if (!s->out_errno)
+		return 0;
+	if (s->out_errno != EPIPE && !s->out_reported)
+		fprintf(stderr, "ptap: %s: cannot write %s: %s; stopped\n", s->name,
+			s->output ? s->output : "standard output", strerror(s->out_errno));
+	s->out_reported = true;
+	return -s->out_errno;
+}
+
 int session_run(struct session *s)
 {
-	int st;
+	int st, err;
 	size_t i;
 
 	s->stop = tracer_run(s->tracer);
-	if (fflush(s->out) && !s->out_errno)
-		s->out_errno = errno ? errno : EIO;
-	if (s->out_errno) {
-		fprintf(stderr, "ptap: %s: cannot write %s: %s; stopped\n", s->name,
-			s->output ? s->output : "standard output", strerror(s->out_errno));
+	err = session_flush(s);
+	if (err == -EPIPE)
+		return EXIT_OK;
+	if (err)
 		return EXIT_RUNTIME;
-	}
 	for (i = 0; i < s->sel.n; i++)
 		if (!s->sel.pats[i].matched && !s->quiet)
 			fprintf(stderr, "ptap: %s: -e '%s' matched no probe in the traced processes\n",
@@ -368,6 +392,15 @@ int session_run(struct session *s)
 		return s->stop == TSTOP_SIGNAL ? 128 + tracer_stop_signal(s->tracer) : EXIT_OK;
 	}
 	return EXIT_OK;
+}
+
+int session_end(struct session *s, int status)
+{
+	int err = session_flush(s);
+
+	if (err && err != -EPIPE)
+		return EXIT_RUNTIME;
+	return status;
 }
 
 void session_summary(struct session *s)

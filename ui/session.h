@@ -25,7 +25,8 @@ struct session {
 	size_t npids;
 	char **cmd;                  /* after --, NULL if none */
 	const char *output;          /* -o FILE, NULL for stdout */
-	FILE *out;
+	FILE *out;                   /* writes to out_fd (the cookie is the session) */
+	int out_fd;
 	bool json;
 	bool quiet;
 	struct tracer *tracer;
@@ -33,6 +34,8 @@ struct session {
 	struct tracer_hooks user_hooks;  /* the command's, called through ours */
 	void *user_ctx;
 	int out_errno;               /* writing the output failed: why */
+	bool out_stopped;            /* ... and the tracer was asked to stop */
+	bool out_reported;           /* ... and ptap said so */
 	int attached;                /* processes attached with -p */
 	pid_t launched;              /* the launched command's pid, 0 if none */
 	enum tracer_stop stop;
@@ -89,6 +92,10 @@ int session_parse(struct session *s, int argc, char **argv, const char *shortopt
 int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx);
 /* Run until done; returns the exit status for ptap. */
 int session_run(struct session *s);
+/* After the command's last output (a final table, totals): flush it and
+ * return status, or 1 if the output failed at any point (said once on
+ * stderr; a reader that closed its pipe is no failure). */
+int session_end(struct session *s, int status);
 /* The closing line on stderr (unless -q): events, unreadable arguments,
  * string cache figures. */
 void session_summary(struct session *s);

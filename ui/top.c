@@ -861,8 +861,9 @@ int cmd_top(int argc, char **argv)
 	}
 	/* q, --iterations and --duration end a launched command on purpose:
 	 * not its failure */
-	if (t.s.stop == TSTOP_REQUEST || t.s.stop == TSTOP_DURATION)
+	if ((t.s.stop == TSTOP_REQUEST || t.s.stop == TSTOP_DURATION) && !t.s.out_errno)
 		r = EXIT_OK;
+	r = session_end(&t.s, r);      /* 1 if the tables could not be written */
 	if (t.interactive && !t.s.sel.pats[0].matched)
 		fprintf(stderr, "ptap: top: python:function__entry matched no probe in the traced "
 			"processes\n");
