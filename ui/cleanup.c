@@ -36,7 +36,9 @@ static int cleanup_one(pid_t pid, bool dry_run)
 	t = tracer_new(&cfg, NULL, NULL);
 	err = tracer_attach(t, pid, &why);
 	if (err) {
-		fprintf(stderr, "ptap: cleanup: %s\n", why);
+		fputs("ptap: cleanup: ", stderr);
+		fputs_safe(why, stderr);    /* it may name another process */
+		fputc('\n', stderr);
 		free(why);
 		tracer_free(t);
 		return EXIT_RUNTIME;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,22 @@ const char session_options_help[] =
 	"      --no-pin            do not keep ptap and the target on one CPU\n"
 	"      --no-string-cache   read CPython's file and function names on every hit\n"
 	"  -q, --quiet             no progress messages on standard error\n";
+
+/* "ptap: COMMAND: message" on stderr; the message may quote names from
+ * the system (a path, another process's name), escaped as fputs_safe does. */
+static void PRINTF_LIKE(2, 3) session_say(const struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ptap: %s: ", s->name);
+	fputs_safe(msg, stderr);
+	fputc('\n', stderr);
+	free(msg);
+}
 
 void session_init(struct session *s, const char *name)
 {
@@ -276,7 +293,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		int fd = open(s->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 
 		if (fd < 0) {
-			fprintf(stderr, "ptap: %s: %s: %s\n", s->name, s->output, strerror(errno));
+			session_say(s, "%s: %s", s->output, strerror(errno));
 			return EXIT_RUNTIME;
 		}
 		s->out = out_open(s, fd);
@@ -312,7 +329,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		tracer_get_stats(s->tracer, &before);
 		err = tracer_attach(s->tracer, s->pids[i], &why);
 		if (err) {
-			fprintf(stderr, "ptap: %s: %s\n", s->name, why);
+			session_say(s, "%s", why);
 			free(why);
 			continue;
 		}
@@ -342,7 +359,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	if (s->cmd) {
 		pid = tracer_launch(s->tracer, s->cmd, &cwhy);
 		if (pid < 0) {
-			fprintf(stderr, "ptap: %s: %s: %s\n", s->name, s->cmd[0], cwhy);
+			session_say(s, "%s: %s", s->cmd[0], cwhy);
 			return pid == -ENOENT ? 127 : 126;
 		}
 		s->launched = pid;
@@ -359,8 +376,8 @@ static int session_flush(struct session *s)
 	if (!s->out_errno)
 		return 0;
 	if (s->out_errno != EPIPE && !s->out_reported)
-		fprintf(stderr, "ptap: %s: cannot write %s: %s; stopped\n", s->name,
-			s->output ? s->output : "standard output", strerror(s->out_errno));
+		session_say(s, "cannot write %s: %s; stopped", s->output ? s->output : "standard output",
+			    strerror(s->out_errno));
 	s->out_reported = true;
 	return -s->out_errno;
 }
@@ -378,8 +395,8 @@ int session_run(struct session *s)
 		return EXIT_RUNTIME;
 	for (i = 0; i < s->sel.n; i++)
 		if (!s->sel.pats[i].matched && !s->quiet)
-			fprintf(stderr, "ptap: %s: -e '%s' matched no probe in the traced processes\n",
-				s->name, s->sel.pats[i].text);
+			session_say(s, "-e '%s' matched no probe in the traced processes",
+				    s->sel.pats[i].text);
 	if (s->stop == TSTOP_ERROR)
 		return EXIT_RUNTIME;
 	if (s->launched) {
