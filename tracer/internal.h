@@ -35,10 +35,14 @@
  *              thread without it sits in a ptrace-stop we have not ended.
  * TT_NEW       set for an auto-attached thread or child whose first stop
  *              has not been seen yet; cleared by that stop.
+ * TT_DETACHED  set when detaching let it go (PTRACE_DETACH); the struct
+ *              stays until the tracer is freed (a launched command's
+ *              exit may still be reported).
  */
 enum {
 	TT_RUNNING = 1u << 0,
 	TT_NEW = 1u << 1,
+	TT_DETACHED = 1u << 2,
 };
 
 struct tproc;
@@ -51,7 +55,23 @@ struct tthread {
 	                                signal-delivery-stop we ended up holding) */
 	cpu_set_t saved_cpus;        /* affinity before ptap pinned it */
 	bool pinned;                 /* saved_cpus is valid and must be restored */
+	pid_t vfork_child;           /* set when it vforked (PTRACE_EVENT_VFORK):
+	                                resumed, it waits in the kernel until that
+	                                child execs or exits, and cannot stop
+	                                meanwhile; cleared then.  0: none */
 };
+
+/* Whether th is running but held in the kernel by its vfork child. */
+static inline bool thread_in_vfork(const struct tthread *th)
+{
+	return th->vfork_child && (th->flags & TT_RUNNING);
+}
+
+/* Whether detaching left th attached: it did not stop in time. */
+static inline bool thread_straggling(const struct tthread *th)
+{
+	return (th->flags & TT_RUNNING) && !(th->flags & TT_DETACHED);
+}
 
 static inline bool thread_running(const struct tthread *th) { return th->flags & TT_RUNNING; }
 static inline bool thread_is_new(const struct tthread *th) { return th->flags & TT_NEW; }
@@ -124,6 +144,8 @@ struct tproc {
 	struct u64map sites;         /* run-time address -> struct site * */
 	struct strcache strcache;    /* CPython code names (tracer/strcache.h) */
 	struct journal journal;      /* what we changed, on disk (tracer/journal.h) */
+	pid_t vfork_parent;          /* a vfork child: the thread that waits for it
+	                                (its vfork_child is this pid); else 0 */
 	char *exe;                   /* executable path as the target sees it */
 	uint64_t hits;
 };
@@ -178,6 +200,8 @@ struct tracer {
 void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching);
 void tracer_signals_default(void);
 void tracer_notice(struct tracer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* How many stop signals have come so far (a second one cuts waits short). */
+unsigned tracer_stop_signals(void);
 
 /* tracer/calibrate.c */
 uint64_t calibrate_stop_ns(void);
@@ -196,6 +220,12 @@ void proc_free(struct tracer *t, struct tproc *p, bool remove_journal);
 int thread_resume(struct tracer *t, struct tthread *th, int sig);
 void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited);
 void tracer_detach_all(struct tracer *t);
+/* p, a vfork child, no longer holds its parent (it executed, ended, or
+ * was let go). */
+void proc_vfork_done(struct tracer *t, struct tproc *p);
+/* Whether a thread of pid stayed attached after detaching (a straggler:
+ * held in vfork, or in an uninterruptible wait). */
+bool proc_straggling(struct tracer *t, pid_t pid);
 int tracee_seize(pid_t tid, bool launched);
 
 /* tracer/python.c */

@@ -49,6 +49,7 @@ static volatile sig_atomic_t sig_stop_flag;     /* a stop signal came */
 static volatile sig_atomic_t sig_stop_signo;
 static volatile sig_atomic_t sig_stop_origin;   /* enum stop_origin */
 static volatile sig_atomic_t sig_tick_flag;     /* SIGALRM came */
+static volatile sig_atomic_t sig_stop_count;    /* stop signals so far */
 static struct sigaction sig_previous[NSIG];     /* before ours, for faults */
 
 enum stop_origin {
@@ -78,6 +79,7 @@ static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 	}
 	if ((sig == SIGPIPE || sig == SIGXFSZ) && own)
 		return;         /* our write failed: it says so itself */
+	sig_stop_count++;
 	if (sig_stop_flag)
 		return;         /* the first one decides */
 	sig_stop_signo = sig;
@@ -133,6 +135,11 @@ void tracer_signals_install(void)
 	}
 	sa.sa_sigaction = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
+}
+
+unsigned tracer_stop_signals(void)
+{
+	return (unsigned)sig_stop_count;
 }
 
 bool tracer_signal_pending(void)
@@ -365,6 +372,8 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 		if (kind == SK_VFORK) {
 			c->flags |= TP_SHARED_MM;
 			c->mm_owner = proc_mm(p);
+			c->vfork_parent = parent->tid;
+			parent->vfork_child = tid;
 		} else {
 			proc_copy_arming(t, c, proc_mm(p));
 			if (t->cfg.no_follow)
@@ -382,7 +391,7 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 		loop_handle(t, tid, (int)(uintptr_t)early - 1, detaching);
 }
 
-static int on_exec(struct tracer *t, struct tthread *th)
+static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 {
 	struct tproc *p = th->proc;
 	unsigned long former = 0;
@@ -410,6 +419,7 @@ static int on_exec(struct tracer *t, struct tthread *th)
 			i = 0;
 		}
 	}
+	proc_vfork_done(t, p);          /* its parent runs again */
 	if (p->flags & TP_SHARED_MM) {
 		p->flags &= ~TP_SHARED_MM;
 		p->mm_owner = NULL;
@@ -431,6 +441,8 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	p->exe = procmaps_exe_path(p->pid);
 	if (t->hooks->process_exec)
 		t->hooks->process_exec(t->ctx, p->pid, p->exe ? p->exe : "?");
+	if (detaching)
+		return 0;               /* nothing to arm: it is let go next */
 	if (proc_scan_modules(t, p) == 0 && !proc_has_dlhook(p))
 		mark_started(t, p);     /* no loader: everything is mapped now */
 	return 0;
@@ -482,7 +494,7 @@ static int dispatch(struct tracer *t, struct tthread *th, int status, bool detac
 		take_in_new_task(t, th, kind, detaching);
 		return 0;
 	case SK_EXEC:
-		return on_exec(t, th);
+		return on_exec(t, th, detaching);
 	case SK_OTHER:
 		return 0;
 	}
@@ -523,6 +535,12 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 		 * (kept until it does), or a thread we already forgot */
 		if (WIFSTOPPED(status))
 			u64map_put(&t->early, (uint64_t)tid, (void *)(uintptr_t)(status + 1));
+		return;
+	}
+	if (th->flags & TT_DETACHED) {
+		/* let go already: only a launched command's end is news */
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			on_task_exit(t, th, status);
 		return;
 	}
 	th->flags &= ~TT_RUNNING;
@@ -620,6 +638,8 @@ static void finish_launched(struct tracer *t)
 		kill(t->launched, SIGTERM);
 		kill(t->launched, SIGCONT);
 	}
+	if (proc_straggling(t, t->launched))
+		return; /* traced still, it cannot act on the signal: no wait */
 	sig_stop_flag = 0;
 	while (waitpid(t->launched, &status, 0) < 0) {
 		if (errno != EINTR || sig_stop_flag)

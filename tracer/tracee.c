@@ -126,6 +126,7 @@ void proc_forget(struct tracer *t, struct tproc *p)
 			c->mm_owner = heir;
 		}
 	}
+	proc_vfork_done(t, p);
 	u64map_del(&t->procs, (uint64_t)p->pid);
 	t->stats.processes--;
 	proc_free(t, p, true);      /* the process is gone: so is its journal */
@@ -547,45 +548,136 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], const char **why)
 	return pid;
 }
 
-static bool any_running(struct tracer *t)
+/*
+ * How long detaching waits for the next thread to stop while none does:
+ * a thread in an uninterruptible sleep, or held in vfork by a child that
+ * does not run its program, cannot stop.  Past it, what stopped is
+ * restored and let go all the same (see tracer_detach_all).
+ */
+#define DETACH_QUIET_NS (2000ull * 1000 * 1000)
+
+static void release_stopped(struct tracer *t);
+
+/* A thread detaching must see stop: running, not held by a vfork child
+ * (which is itself stopped by then, so it would wait forever). */
+static bool awaited(const struct tthread *th)
+{
+	return thread_running(th) && !thread_in_vfork(th);
+}
+
+static bool any_thread(struct tracer *t, bool (*pred)(const struct tthread *))
 {
 	size_t i = 0;
 	uint64_t k;
 	void *v;
 
 	while (u64map_next(&t->threads, &i, &k, &v))
-		if (thread_running(v))
+		if (pred(v))
 			return true;
 	return false;
 }
 
-void tracer_detach_all(struct tracer *t)
+
+/*
+ * Collect stops while a thread matches pred, handling each in detach mode
+ * (then release_stopped, if asked).  True when none is left; false when
+ * none stopped for DETACH_QUIET_NS, or another stop signal came.
+ */
+static bool detach_collect(struct tracer *t, bool (*pred)(const struct tthread *), bool release,
+			   unsigned signals)
+{
+	uint64_t last = now_ns();
+	pid_t tid;
+	int status;
+
+	while (any_thread(t, pred)) {
+		tid = waitpid(-1, &status, __WALL);
+		if (tid < 0) {
+			if (errno != EINTR)
+				return true;    /* ECHILD: every tracee is gone */
+			if (now_ns() - last > DETACH_QUIET_NS || tracer_stop_signals() != signals)
+				return false;
+			continue;       /* the ticker: look at the clock again */
+		}
+		last = now_ns();
+		loop_handle(t, tid, status, true);
+		if (release)
+			release_stopped(t);
+	}
+	return true;
+}
+
+/* Detach every stopped thread (its process restored already), with the
+ * signal it was about to receive. */
+static void release_stopped(struct tracer *t)
 {
 	size_t i = 0;
 	uint64_t k;
 	void *v;
-	pid_t tid;
-	int status;
 
-	/* 1. stop every thread */
 	while (u64map_next(&t->threads, &i, &k, &v)) {
 		struct tthread *th = v;
 
-		if (thread_running(th) && !thread_is_new(th)) {
+		if (thread_running(th) || th->flags & TT_DETACHED)
+			continue;
+		thread_unpin(th);
+		ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)th->pending_sig);
+		th->flags |= TT_DETACHED;
+	}
+}
+
+/* Say which threads could not be let go, and why. */
+static void report_stragglers(struct tracer *t)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+
+		if (!thread_straggling(th))
+			continue;
+		if (thread_in_vfork(th))
+			tracer_notice(t, "pid %d: thread %d waits in vfork for pid %d, which has not run "
+				      "its program yet: restored, it stays attached (and runs on) until "
+				      "ptap exits", th->proc->pid, th->tid, th->vfork_child);
+		else
+			tracer_notice(t, "pid %d: thread %d did not stop (an uninterruptible wait?): "
+				      "restored, it stays attached until ptap exits", th->proc->pid,
+				      th->tid);
+	}
+}
+
+/*
+ * Detaching, in bounded time whatever the threads are doing:
+ *  1. interrupt every running thread;
+ *  2. collect the stops, handling whatever arrives first (a hit is still
+ *     reported, a new child is taken in to be restored too); a thread
+ *     held in vfork is not waited for: its child is stopped by then;
+ *  3. restore every process: the threads of each are stopped, or held in
+ *     the kernel (vfork, an uninterruptible wait), and a thread with an
+ *     interrupt pending runs no instruction of its own before it stops;
+ *  4. detach every stopped thread, a vfork child too (the memory it shares
+ *     is clean now); its parent, released when the child execs, stops on
+ *     the interrupt and is detached then.  A thread that does not stop in
+ *     DETACH_QUIET_NS (or after a second signal) stays attached, restored,
+ *     and is let go by the kernel when ptap exits.
+ */
+void tracer_detach_all(struct tracer *t)
+{
+	unsigned signals = tracer_stop_signals();
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+
+		if (thread_running(th) && !thread_is_new(th))
 			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
-		}
 	}
-	/* 2. collect the stops, handling whatever arrives first */
-	while (any_running(t)) {
-		tid = waitpid(-1, &status, __WALL);
-		if (tid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;          /* ECHILD: every tracee is gone */
-		}
-		loop_handle(t, tid, status, true);
-	}
-	/* 3. restore each process, then let its threads go */
+	detach_collect(t, awaited, false, signals);
 	i = 0;
 	while (u64map_next(&t->procs, &i, &k, &v)) {
 		struct tproc *p = v;
@@ -593,13 +685,9 @@ void tracer_detach_all(struct tracer *t)
 		if (!(p->flags & TP_SHARED_MM))
 			proc_disarm(t, p);
 	}
-	i = 0;
-	while (u64map_next(&t->threads, &i, &k, &v)) {
-		struct tthread *th = v;
-
-		thread_unpin(th);
-		ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)th->pending_sig);
-	}
+	release_stopped(t);
+	if (!detach_collect(t, thread_straggling, true, signals))
+		report_stragglers(t);
 	/* tasks that stopped before their parent's event told us whose they
 	 * are: nothing of ours can be undone in them without knowing */
 	i = 0;
@@ -609,4 +697,28 @@ void tracer_detach_all(struct tracer *t)
 		ptrace(PTRACE_DETACH, (pid_t)k, NULL, NULL);
 	}
 	u64map_free(&t->early);
+}
+
+bool proc_straggling(struct tracer *t, pid_t pid)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v))
+		if (((struct tthread *)v)->proc->pid == pid && thread_straggling(v))
+			return true;
+	return false;
+}
+
+void proc_vfork_done(struct tracer *t, struct tproc *p)
+{
+	struct tthread *parent;
+
+	if (!p->vfork_parent)
+		return;
+	parent = u64map_get(&t->threads, (uint64_t)p->vfork_parent);
+	if (parent && parent->vfork_child == p->pid)
+		parent->vfork_child = 0;
+	p->vfork_parent = 0;
 }

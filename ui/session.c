@@ -360,6 +360,11 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		pid = tracer_launch(s->tracer, s->cmd, &cwhy);
 		if (pid < 0) {
 			session_say(s, "%s: %s", s->cmd[0], cwhy);
+			if (s->attached) {
+				/* let the processes of -p go, restored */
+				tracer_request_stop(s->tracer);
+				tracer_run(s->tracer);
+			}
 			return pid == -ENOENT ? 127 : 126;
 		}
 		s->launched = pid;
