@@ -408,7 +408,45 @@ void proc_forget_image(struct tracer *t, struct tproc *p)
 	u64map_free(&p->sites);
 }
 
-void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc *parent)
+/*
+ * A forked child's memory is its parent's at the moment of the fork,
+ * which may come before some of ptap's writes to the parent (attaching
+ * arms a process whose threads run: one may be forking).  So a copied
+ * int3 is kept only if it is in the child's memory, and a copied count
+ * only if the child's semaphore equals the parent's (one less: the fork
+ * came before ptap raised it; tracers alone write semaphores).  Else
+ * the child would be "restored" where nothing was done: a byte it never
+ * had, a count that is not ours.
+ */
+static void pmod_keep_inherited(struct tproc *child, struct tproc *parent, struct pmod *pm)
+{
+	size_t i, n;
+	uint16_t cv, pv;
+	uint8_t byte;
+
+	for (i = n = 0; i < pm->nsites; i++)
+		if (!mem_read(&child->mem, pm->sites[i].addr, &byte, 1) && byte == arch_trap_insn)
+			pm->sites[n++] = pm->sites[i];
+	pm->nsites = n;
+	for (i = n = 0; i < pm->nsems; i++)
+		if (mem_read(&child->mem, pm->sems[i], &cv, sizeof(cv)) ||
+		    mem_read(&parent->mem, pm->sems[i], &pv, sizeof(pv)) || cv != (uint16_t)(pv - 1))
+			pm->sems[n++] = pm->sems[i];
+	pm->nsems = n;
+}
+
+bool proc_has_site_kind(const struct tproc *p, enum site_kind kind)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nmods; i++)
+		for (j = 0; j < p->mods[i].nsites; j++)
+			if (p->mods[i].sites[j].kind == kind)
+				return true;
+	return false;
+}
+
+void proc_copy_arming(struct tracer *t, struct tproc *child, struct tproc *parent)
 {
 	size_t i, j;
 
@@ -432,6 +470,7 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 		dst->sems = xmalloc((src->nsems ? src->nsems : 1) * sizeof(*dst->sems));
 		if (src->nsems)
 			memcpy(dst->sems, src->sems, src->nsems * sizeof(*dst->sems));
+		pmod_keep_inherited(child, parent, dst);
 		for (j = 0; j < dst->nsites; j++) {
 			t->stats.sites_armed += dst->sites[j].kind == SITE_PROBE;
 			journal_site(&child->journal, dst->sites[j].addr, dst->sites[j].orig, false);
@@ -441,6 +480,9 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 		t->stats.semaphores += dst->nsems;
 		pmod_index_sites(child, dst);
 	}
+	/* forked before the cache's hook was written: no cache without it */
+	if (child->strcache.state == STRCACHE_ON && !proc_has_site_kind(child, SITE_CODEFREE))
+		child->strcache.state = STRCACHE_UNTRIED;
 }
 
 /*

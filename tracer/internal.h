@@ -244,9 +244,12 @@ bool pmod_add_sem(struct pmod *pm, uint64_t addr);
 int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what);
 int proc_scan_modules(struct tracer *t, struct tproc *p);
 void proc_forget_image(struct tracer *t, struct tproc *p);
-void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc *parent);
+/* A forked child's copy of parent's int3s and counts: those its memory has. */
+void proc_copy_arming(struct tracer *t, struct tproc *child, struct tproc *parent);
 int proc_disarm(struct tracer *t, struct tproc *p);
 bool proc_has_armed(const struct tproc *p);
+/* Whether p has an int3 of that kind (a loader hook, CPython's hook). */
+bool proc_has_site_kind(const struct tproc *p, enum site_kind kind);
 void proc_check_nothing_armed(struct tracer *t, struct tproc *p);
 int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs);
 bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *s);

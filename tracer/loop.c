@@ -289,17 +289,6 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 	/* ev->probe stays set until the resume: loop_handle times the hit */
 }
 
-static bool proc_has_dlhook(const struct tproc *p)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->nmods; i++)
-		for (j = 0; j < p->mods[i].nsites; j++)
-			if (p->mods[i].sites[j].kind == SITE_DLHOOK)
-				return true;
-	return false;
-}
-
 static void mark_started(struct tracer *t, struct tproc *p)
 {
 	if (p->flags & TP_STARTED)
@@ -443,7 +432,7 @@ static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 		t->hooks->process_exec(t->ctx, p->pid, p->exe ? p->exe : "?");
 	if (detaching)
 		return 0;               /* nothing to arm: it is let go next */
-	if (proc_scan_modules(t, p) == 0 && !proc_has_dlhook(p))
+	if (proc_scan_modules(t, p) == 0 && !proc_has_site_kind(p, SITE_DLHOOK))
 		mark_started(t, p);     /* no loader: everything is mapped now */
 	return 0;
 }
