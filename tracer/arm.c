@@ -211,8 +211,22 @@ static int sem_add(struct tproc *p, uint64_t addr, int delta)
 	return mem_write(&p->mem, addr, &v, sizeof(v));
 }
 
+/*
+ * What cannot be armed in a module the loader may still be mapping (its
+ * code not executable yet, its data not writable yet, or unmapped under
+ * us by a dlclose) is tried again at the next scan, and said only when a
+ * scan with the loader at rest still fails (report); see
+ * proc_scan_modules.
+ */
+static bool arm_later(struct pmod *pm, bool report)
+{
+	if (!report)
+		pm->retry = true;
+	return !report;
+}
+
 static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
-			  const struct proc_maps *maps, const struct probe_info *pi)
+			  const struct proc_maps *maps, const struct probe_info *pi, bool report)
 {
 	uint64_t addr = pi->sdt->semaphore + pm->bias;
 	const struct map_entry *e;
@@ -224,12 +238,15 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 			return;         /* raised already */
 	e = procmaps_find(maps, addr);
 	if (!e || !(e->prot & PROT_WRITE) || e->shared) {
-		tracer_notice(t, "pid %d: semaphore of %s:%s at 0x%llx is not in a private writable "
-			      "mapping; not raised", p->pid, pi->provider, pi->name,
-			      (unsigned long long)addr);
+		if (!arm_later(pm, report))
+			tracer_notice(t, "pid %d: semaphore of %s:%s at 0x%llx is not in a private "
+				      "writable mapping; not raised", p->pid, pi->provider, pi->name,
+				      (unsigned long long)addr);
 		return;
 	}
 	err = sem_add(p, addr, +1);
+	if (err == -EFAULT && arm_later(pm, report))
+		return;
 	if (err) {
 		tracer_notice(t, "pid %d: cannot raise the semaphore of %s:%s at 0x%llx: %s", p->pid,
 			      pi->provider, pi->name, (unsigned long long)addr,
@@ -244,22 +261,28 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 }
 
 static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
-		      const struct proc_maps *maps, const struct probe_info *pi)
+		      const struct proc_maps *maps, const struct probe_info *pi, bool report)
 {
 	uint64_t addr = pi->sdt->pc + pm->bias;
 	const struct map_entry *e = procmaps_find(maps, addr);
 	char what[160];
 	struct site *s;
+	int err;
 
+	if (u64map_get(&p->sites, addr))
+		return;         /* armed already */
 	snprintf(what, sizeof(what), "%s:%s", pi->provider, pi->name);
 	if (!same_file(e, pm->tm->elf) || !(e->prot & PROT_EXEC)) {
-		tracer_notice(t, "pid %d: site of %s at 0x%llx is not in an executable mapping of %s; "
-			      "not armed", p->pid, what, (unsigned long long)addr, pm->tm->elf->path);
+		if (!arm_later(pm, report))
+			tracer_notice(t, "pid %d: site of %s at 0x%llx is not in an executable mapping "
+				      "of %s; not armed", p->pid, what, (unsigned long long)addr,
+				      pm->tm->elf->path);
 		return;
 	}
-	if (u64map_get(&p->sites, addr))
-		return;
-	if (trap_write(t, p, addr, arch_site_insn, what))
+	err = trap_write(t, p, addr, arch_site_insn, what);
+	if (err == -EFAULT)
+		arm_later(pm, report);
+	if (err)
 		return;
 	s = site_new(pm);
 	s->addr = addr;
@@ -275,8 +298,12 @@ static void arm_dlhook(struct tracer *t, struct tproc *p, struct pmod *pm, const
 	uint64_t fn = pm->tm->elf->dl_debug_state + pm->bias;
 	uint8_t code[16];
 	struct site *s;
+	size_t i;
 	int off;
 
+	for (i = 0; i < pm->nsites; i++)
+		if (pm->sites[i].kind == SITE_DLHOOK)
+			return;         /* in place already */
 	if (!same_file(procmaps_find(maps, fn), pm->tm->elf) || mem_read(&p->mem, fn, code, sizeof(code)))
 		return;
 	off = arch_return_site(code, sizeof(code));
@@ -303,18 +330,21 @@ static void pmod_index_sites(struct tproc *p, struct pmod *pm)
 		u64map_put(&p->sites, pm->sites[i].addr, &pm->sites[i]);
 }
 
-static void pmod_arm(struct tracer *t, struct tproc *p, struct pmod *pm, const struct proc_maps *maps)
+/* Arm what is selected in pm and not armed yet (again after a retry). */
+static void pmod_arm(struct tracer *t, struct tproc *p, struct pmod *pm, const struct proc_maps *maps,
+		     bool report)
 {
 	const struct tmodule *tm = pm->tm;
 	size_t i;
 
+	pm->retry = false;
 	for (i = 0; i < tm->elf->nprobes && (tm->narmed || tm->nsem_only); i++) {
 		const struct probe_info *pi = &tm->probes[i];
 
 		if (pi->action == ACT_ARM)
-			arm_probe(t, p, pm, maps, pi);
+			arm_probe(t, p, pm, maps, pi, report);
 		if (pi->action != ACT_NONE && pi->sdt->semaphore)
-			arm_semaphore(t, p, pm, maps, pi);
+			arm_semaphore(t, p, pm, maps, pi, report);
 	}
 	if (tm->elf->dl_debug_state)
 		arm_dlhook(t, p, pm, maps);
@@ -337,7 +367,36 @@ static void pmod_release(struct tracer *t, struct tproc *p, struct pmod *pm)
 	pm->nsites = pm->nsems = 0;
 }
 
-int proc_scan_modules(struct tracer *t, struct tproc *p)
+/* Whether every loadable segment of pm's file is mapped where it belongs
+ * (the loader maps them one by one). */
+static bool pmod_complete(const struct pmod *pm, const struct proc_maps *maps)
+{
+	const struct elf_module *elf = pm->tm->elf;
+	bool found;
+	uint64_t rt;
+	size_t i, j;
+
+	for (j = 0; j < elf->nsegs; j++) {
+		const struct elf_segment *seg = &elf->segs[j];
+
+		found = !seg->filesz;
+		for (i = 0; i < maps->n && !found; i++) {
+			const struct map_entry *e = &maps->v[i];
+
+			found = e->dev == elf->dev && e->ino == elf->ino &&
+				addr_in_mapping(e->start, e->end, e->offset, seg->offset, &rt) &&
+				rt == seg->vaddr + pm->bias;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* One pass over p's maps: new modules taken in and armed, those waiting
+ * for a retry armed again, unmapped ones forgotten.  Failures are said
+ * only with report, and only for a module mapped whole. */
+static int scan_pass(struct tracer *t, struct tproc *p, bool report)
 {
 	struct proc_maps maps;
 	size_t i, j;
@@ -372,9 +431,10 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 			memset(pm, 0, sizeof(*pm));
 			pm->tm = tm;
 			pm->bias = bias;
-			if (!t->cfg.no_arm)
-				pmod_arm(t, p, pm, &maps);
+			pm->retry = !t->cfg.no_arm;     /* armed below */
 		}
+		if (pm->retry)
+			pmod_arm(t, p, pm, &maps, report && pmod_complete(pm, &maps));
 		pm->present = true;
 	}
 	/* modules unmapped since the last scan (dlclose): their bytes are gone */
@@ -393,6 +453,42 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 	}
 	procmaps_free(&maps);
 	return 0;
+}
+
+/* r_debug.r_state of the loader module pm (struct r_debug: int
+ * r_version; link_map *r_map; ElfW(Addr) r_brk; enum r_state r_state, at
+ * offset 24): 0 or -errno. */
+static int loader_state(struct tproc *p, const struct pmod *pm, int32_t *state)
+{
+	return mem_read(&p->mem, pm->tm->r_debug + pm->bias + 24, state, sizeof(*state));
+}
+
+static bool proc_wants_retry(const struct tproc *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmods; i++)
+		if (p->mods[i].retry)
+			return true;
+	return false;
+}
+
+/*
+ * Scan p's modules and arm what is new.  A scan can meet a library half
+ * mapped: attaching while the loader maps one (its code mapped, its data
+ * not yet), or while a dlclose unmaps one.  So a first pass says nothing
+ * of what fails and keeps it for later; if anything failed, a second
+ * pass over fresh maps tries again and reports what fails in a module
+ * mapped whole.  A module still half mapped is tried again at the next
+ * scan: the loader's hook stops the process once the dlopen is complete.
+ */
+int proc_scan_modules(struct tracer *t, struct tproc *p)
+{
+	int err = scan_pass(t, p, false);
+
+	if (!err && proc_wants_retry(p))
+		err = scan_pass(t, p, true);
+	return err;
 }
 
 void proc_forget_image(struct tracer *t, struct tproc *p)
@@ -486,52 +582,96 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, struct tproc *paren
 }
 
 /*
+ * Whether addr still lies in a mapping of pm's file.  A dlclose may have
+ * unmapped the module before the loader's hook told ptap (the thread is
+ * stopped in the middle of it): its bytes are gone with it, nothing is to
+ * be put back, and another file may be mapped there since.
+ */
+static bool still_mapped(const struct proc_maps *maps, const struct pmod *pm, uint64_t addr)
+{
+	return !maps || same_file(procmaps_find(maps, addr), pm->tm->elf);
+}
+
+/* Put back the bytes under pm's int3s; 0 or the last -errno. */
+static int disarm_sites(struct tracer *t, struct tproc *p, const struct pmod *pm,
+			const struct proc_maps *maps)
+{
+	int err, ret = 0;
+	uint8_t byte;
+	size_t j;
+
+	for (j = 0; j < pm->nsites; j++) {
+		const struct site *s = &pm->sites[j];
+
+		if (!still_mapped(maps, pm, s->addr)) {
+			journal_site(&p->journal, s->addr, s->orig, true);
+			continue;
+		}
+		err = mem_read(&p->mem, s->addr, &byte, 1);
+		if (!err && byte != arch_trap_insn) {
+			tracer_notice(t, "pid %d: the int3 at 0x%llx was changed by someone else "
+				      "(now 0x%02x); left as it is", p->pid, (unsigned long long)s->addr,
+				      byte);
+			continue;
+		}
+		if (!err)
+			err = mem_write(&p->mem, s->addr, &s->orig, 1);
+		if (!err)
+			journal_site(&p->journal, s->addr, s->orig, true);
+		if (err && err != -ESRCH) {
+			tracer_notice(t, "pid %d: cannot restore the byte at 0x%llx: %s", p->pid,
+				      (unsigned long long)s->addr, strerror(-err));
+			ret = err;
+		}
+	}
+	return ret;
+}
+
+/* Lower the semaphores pm raised; 0 or the last -errno. */
+static int disarm_sems(struct tracer *t, struct tproc *p, const struct pmod *pm,
+		       const struct proc_maps *maps)
+{
+	int err, ret = 0;
+	size_t j;
+
+	for (j = 0; j < pm->nsems; j++) {
+		err = still_mapped(maps, pm, pm->sems[j]) ? sem_add(p, pm->sems[j], -1) : 0;
+		if (!err)
+			journal_sem(&p->journal, pm->sems[j], true);
+		if (err && err != -ESRCH) {
+			tracer_notice(t, "pid %d: cannot lower the semaphore at 0x%llx: %s", p->pid,
+				      (unsigned long long)pm->sems[j],
+				      err == -EOVERFLOW ? "it is already 0" : strerror(-err));
+			ret = err;
+		}
+	}
+	return ret;
+}
+
+/*
  * Undo everything ptap wrote into p.  Every thread of p must be stopped.
  * A site that no longer holds our int3 is left alone (someone else
- * changed it) and reported; so is a semaphore already at zero.
+ * changed it) and reported; so is a semaphore already at zero.  What lay
+ * in a module unmapped meanwhile is gone with it.
  */
 int proc_disarm(struct tracer *t, struct tproc *p)
 {
-	size_t i, j;
+	struct proc_maps maps;
+	bool have_maps = !procmaps_read(p->pid, &maps);
 	int err, ret = 0;
-	uint8_t byte;
+	size_t i;
 
 	for (i = 0; i < p->nmods; i++) {
 		struct pmod *pm = &p->mods[i];
 
-		for (j = 0; j < pm->nsites; j++) {
-			const struct site *s = &pm->sites[j];
-
-			err = mem_read(&p->mem, s->addr, &byte, 1);
-			if (!err && byte != arch_trap_insn) {
-				tracer_notice(t, "pid %d: the int3 at 0x%llx was changed by someone else "
-					      "(now 0x%02x); left as it is", p->pid,
-					      (unsigned long long)s->addr, byte);
-				continue;
-			}
-			if (!err)
-				err = mem_write(&p->mem, s->addr, &s->orig, 1);
-			if (!err)
-				journal_site(&p->journal, s->addr, s->orig, true);
-			if (err && err != -ESRCH) {
-				tracer_notice(t, "pid %d: cannot restore the byte at 0x%llx: %s", p->pid,
-					      (unsigned long long)s->addr, strerror(-err));
-				ret = err;
-			}
-		}
-		for (j = 0; j < pm->nsems; j++) {
-			err = sem_add(p, pm->sems[j], -1);
-			if (!err)
-				journal_sem(&p->journal, pm->sems[j], true);
-			if (err && err != -ESRCH) {
-				tracer_notice(t, "pid %d: cannot lower the semaphore at 0x%llx: %s", p->pid,
-					      (unsigned long long)pm->sems[j],
-					      err == -EOVERFLOW ? "it is already 0" : strerror(-err));
-				ret = err;
-			}
-		}
+		err = disarm_sites(t, p, pm, have_maps ? &maps : NULL);
+		ret = err ? err : ret;
+		err = disarm_sems(t, p, pm, have_maps ? &maps : NULL);
+		ret = err ? err : ret;
 		pmod_release(t, p, pm);
 	}
+	if (have_maps)
+		procmaps_free(&maps);
 	free(p->mods);
 	p->mods = NULL;
 	p->nmods = p->cap_mods = 0;
@@ -603,9 +743,7 @@ bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *
 		for (j = 0; j < pm->nsites; j++) {
 			if (&pm->sites[j] != s || !pm->tm->r_debug)
 				continue;
-			/* struct r_debug: int r_version; link_map *r_map;
-			 * ElfW(Addr) r_brk; enum r_state ... at offset 24 */
-			if (mem_read(&p->mem, pm->tm->r_debug + pm->bias + 24, &state, sizeof(state)))
+			if (loader_state(p, pm, &state))
 				return true;
 			return state == 0;      /* RT_CONSISTENT */
 		}

@@ -89,6 +89,9 @@ struct pmod {
 	uint64_t *sems;              /* run-time addresses of the semaphores
 	                                raised by one, each distinct once */
 	size_t nsems;
+	bool retry;                  /* something of it could not be armed while
+	                                it may have been half mapped: tried again
+	                                at the next scan (proc_scan_modules) */
 };
 
 enum site_kind {
