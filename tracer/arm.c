@@ -170,6 +170,21 @@ bool pmod_add_sem(struct pmod *pm, uint64_t addr)
 	return true;
 }
 
+void journal_check(struct tracer *t, struct tproc *p)
+{
+	char *dir;
+
+	if (likely(!p->journal.err) || p->journal.err == -ESRCH || t->journal_warned ||
+	    t->cfg.no_arm)
+		return;         /* (-ESRCH: the process is gone, nothing to keep) */
+	t->journal_warned = true;
+	dir = journal_dir_name();
+	tracer_notice(t, "pid %d: cannot keep ptap's journal in %s: %s; tracing goes on, but "
+		      "should ptap be killed, 'ptap cleanup' will have to compare the process with "
+		      "its files", p->pid, dir, strerror(-p->journal.err));
+	free(dir);
+}
+
 /* Write an int3 at addr over the byte want; 0, or -errno with a notice. */
 int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what)
 {
@@ -195,6 +210,7 @@ int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, c
 	err = mem_write(&p->mem, addr, &arch_trap_insn, 1);
 	if (err)
 		journal_site(&p->journal, addr, want, true);
+	journal_check(t, p);
 	return err;
 }
 
@@ -256,6 +272,7 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 	/* journal after: a crash between the two leaves one count raised
 	 * (the probe stays enabled), never one lowered that we did not raise */
 	journal_sem(&p->journal, addr, false);
+	journal_check(t, p);
 	pmod_add_sem(pm, addr);
 	t->stats.semaphores++;
 }
@@ -576,6 +593,7 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, struct tproc *paren
 		t->stats.semaphores += dst->nsems;
 		pmod_index_sites(child, dst);
 	}
+	journal_check(t, child);
 	/* forked before the cache's hook was written: no cache without it */
 	if (child->strcache.state == STRCACHE_ON && !proc_has_site_kind(child, SITE_CODEFREE))
 		child->strcache.state = STRCACHE_UNTRIED;

@@ -9,10 +9,11 @@
  * thread that runs into a leftover int3 meanwhile is handled like a hit.
  *
  * What was left comes from the dead ptap's journal (tracer/journal.h),
- * exact.  Without one, every place ptap could have written is compared
- * with the mapped file: a probe site, _dl_debug_state's ret and CPython's
+ * exact for what it lists.  In any case (a journal may be short: its disk
+ * full), every place ptap could have written is also compared with the
+ * mapped file: a probe site, _dl_debug_state's ret and CPython's
  * code_dealloc hook hold an int3 where the file has another byte.  Bytes
- * found that way are exact; the semaphores are then inferred: one count
+ * found that way are exact; their semaphores are then inferred: one count
  * for each probe found armed (and for CPython 3.11's line marker when its
  * function__entry was), which may take back a count another tracer holds.
  */
@@ -44,13 +45,14 @@ static struct pmod *pmod_at(struct tproc *p, uint64_t addr)
 	return NULL;
 }
 
-static void adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t orig, uint8_t kind,
+/* Take an int3 at addr as ptap's own; false if it was already. */
+static bool adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t orig, uint8_t kind,
 		       const struct arch_copy_hook *copy)
 {
 	struct site s = { 0 };
 
 	if (u64map_get(&p->sites, addr))
-		return;
+		return false;
 	s.addr = addr;
 	s.orig = orig;
 	s.kind = kind;
@@ -58,6 +60,7 @@ static void adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t 
 	if (copy)
 		s.copy = *copy;
 	pmod_add_site(p, pm, &s);
+	return true;
 }
 
 /* The file behind module pm, as the target maps it; -errno. */
@@ -87,7 +90,8 @@ static int file_bytes(int fd, const struct pmod *pm, uint64_t v, uint8_t *buf, s
 }
 
 /* Compare memory and file over [v, v+len) of pm; adopt each int3 the
- * file does not have, as a site of the given kind. */
+ * file does not have, as a site of the given kind.  Returns how many
+ * were not adopted already (from the journal). */
 static unsigned adopt_range(struct tproc *p, struct pmod *pm, int fd, uint64_t v, size_t len,
 			    uint8_t kind)
 {
@@ -105,8 +109,8 @@ static unsigned adopt_range(struct tproc *p, struct pmod *pm, int fd, uint64_t v
 		if (kind == SITE_CODEFREE &&
 		    (arch_arg0_copy_site(file, len, &copy) != (int)i))
 			continue;       /* not where ptap puts that hook */
-		adopt_site(p, pm, v + pm->bias + i, file[i], kind, kind == SITE_CODEFREE ? &copy : NULL);
-		found++;
+		found += adopt_site(p, pm, v + pm->bias + i, file[i], kind,
+				    kind == SITE_CODEFREE ? &copy : NULL);
 	}
 	return found;
 }
@@ -148,10 +152,57 @@ static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report
 	close(fd);
 }
 
+/* Adopt what the journal lists and memory confirms. */
+static void adopt_journal(struct tproc *p, const struct journal_entry *je, size_t n,
+			  struct cleanup_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct pmod *pm = pmod_at(p, je[i].addr);
+		uint8_t byte;
+
+		if (!pm && p->nmods)
+			pm = &p->mods[0];
+		if (!pm)
+			continue;
+		if (je[i].is_sem) {
+			pmod_add_sem(pm, je[i].addr);
+			continue;
+		}
+		/* a journaled site that holds no int3 was never written */
+		if (mem_read(&p->mem, je[i].addr, &byte, 1) || byte != arch_trap_insn)
+			continue;
+		if (je[i].orig == arch_site_insn) {
+			r->sites += adopt_site(p, pm, je[i].addr, je[i].orig, SITE_PROBE, NULL);
+		} else {
+			/* a hook: what it needs to be stepped over comes from the file */
+			uint8_t code[32];
+			struct arch_copy_hook copy;
+			int fd = pmod_file(p->pid, pm);
+
+			if (fd >= 0 && !file_bytes(fd, pm, je[i].addr - pm->bias, code, sizeof(code)) &&
+			    arch_arg0_copy_site(code, sizeof(code), &copy) == 0)
+				r->hooks += adopt_site(p, pm, je[i].addr, je[i].orig, SITE_CODEFREE, &copy);
+			else
+				r->hooks += adopt_site(p, pm, je[i].addr, je[i].orig, SITE_DLHOOK, NULL);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+}
+
+/*
+ * The journal, when there is one, is exact for what it lists; but it may
+ * be short (its disk filled up before ptap could remove it), so memory is
+ * compared with the files in any case: an int3 found that way and not
+ * journaled is adopted too, with its semaphores inferred.
+ */
 int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 {
 	struct tproc *p = u64map_get(&t->procs, (uint64_t)pid);
 	struct journal_entry *je;
+	unsigned journaled;
 	size_t n, i;
 	int err;
 
@@ -159,49 +210,18 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 	if (!p)
 		return -ESRCH;
 	err = journal_load(pid, &je, &n, &r->journal);
+	r->journal_bad = err == -EBADMSG;
 	if (!err) {
 		r->from_journal = true;
-		for (i = 0; i < n; i++) {
-			struct pmod *pm = pmod_at(p, je[i].addr);
-			uint8_t byte;
-
-			if (!pm && p->nmods)
-				pm = &p->mods[0];
-			if (!pm)
-				continue;
-			if (je[i].is_sem) {
-				r->semaphores += pmod_add_sem(pm, je[i].addr);
-				continue;
-			}
-			/* a journaled site that holds no int3 was never written */
-			if (mem_read(&p->mem, je[i].addr, &byte, 1) || byte != arch_trap_insn)
-				continue;
-			if (je[i].orig == arch_site_insn) {
-				adopt_site(p, pm, je[i].addr, je[i].orig, SITE_PROBE, NULL);
-				r->sites++;
-			} else {
-				/* a hook: what it needs to be stepped over comes from the file */
-				uint8_t code[32];
-				struct arch_copy_hook copy;
-				int fd = pmod_file(pid, pm);
-
-				if (fd >= 0 && !file_bytes(fd, pm, je[i].addr - pm->bias, code, sizeof(code)) &&
-				    arch_arg0_copy_site(code, sizeof(code), &copy) == 0)
-					adopt_site(p, pm, je[i].addr, je[i].orig, SITE_CODEFREE, &copy);
-				else
-					adopt_site(p, pm, je[i].addr, je[i].orig, SITE_DLHOOK, NULL);
-				if (fd >= 0)
-					close(fd);
-				r->hooks++;
-			}
-		}
+		adopt_journal(p, je, n, r);
 		free(je);
-	} else {
-		for (i = 0; i < p->nmods; i++)
-			infer_module(p, &p->mods[i], r);
-		for (i = 0; i < p->nmods; i++)
-			r->semaphores += (unsigned)p->mods[i].nsems;
 	}
+	journaled = r->sites + r->hooks;
+	for (i = 0; i < p->nmods; i++)
+		infer_module(p, &p->mods[i], r);
+	r->from_files = r->sites + r->hooks - journaled;
+	for (i = 0; i < p->nmods; i++)
+		r->semaphores += (unsigned)p->mods[i].nsems;
 	/* counted as arming counts them: detaching takes them off again */
 	t->stats.sites_armed += r->sites;
 	t->stats.semaphores += r->semaphores;

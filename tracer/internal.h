@@ -193,6 +193,7 @@ struct tracer {
 	int pin_cpu;                 /* CPU tracer and targets share, -1 none */
 	cpu_set_t own_cpus;          /* ptap's affinity before pinning */
 	struct tracer_stats stats;
+	bool journal_warned;         /* a journal could not be kept: said once */
 	uint64_t woke_ns;            /* when waitpid last returned (0: not in the loop) */
 	struct arch_regs regs;       /* the stopped thread's, at a hit */
 	struct arg_scratch scratch;  /* string bytes of the current event */
@@ -245,6 +246,8 @@ void pmod_add_site(struct tproc *p, struct pmod *pm, const struct site *s);
  * probes share it). */
 bool pmod_add_sem(struct pmod *pm, uint64_t addr);
 int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what);
+/* Say (once per tracer) that p's journal could not be kept, if so. */
+void journal_check(struct tracer *t, struct tproc *p);
 int proc_scan_modules(struct tracer *t, struct tproc *p);
 void proc_forget_image(struct tracer *t, struct tproc *p);
 /* A forked child's copy of parent's int3s and counts: those its memory has. */

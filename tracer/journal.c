@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,35 +69,47 @@ static void journal_sweep(const char *dir)
 	closedir(dp);
 }
 
-/* The journal directory, created if needed, checked to be ours alone. */
-static char *journal_dir(void)
+#define JOURNAL_HEADER "ptap-journal 1\n"
+
+char *journal_dir_name(void)
 {
 	const char *run = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-	char *dir;
 
 	if (run && *run == '/')
-		dir = xasprintf("%s/ptap", run);
-	else
-		dir = xasprintf("/tmp/ptap-%u", (unsigned)geteuid());
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		goto bad;
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077))
-		goto bad;
-	journal_sweep(dir);
-	return dir;
-bad:
-	free(dir);
-	return NULL;
+		return xasprintf("%s/ptap", run);
+	return xasprintf("/tmp/ptap-%u", (unsigned)geteuid());
 }
 
-static char *journal_path(pid_t pid)
+/* The journal directory, created if needed, checked to be ours alone;
+ * NULL and *err if it cannot be used. */
+static char *journal_dir(int *err)
+{
+	char *dir = journal_dir_name();
+	struct stat st;
+
+	*err = 0;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		*err = -errno;
+	else if (lstat(dir, &st))
+		*err = -errno;
+	else if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		*err = -EPERM;      /* a link, someone else's, or open to others */
+	if (*err) {
+		free(dir);
+		return NULL;
+	}
+	journal_sweep(dir);
+	return dir;
+}
+
+static char *journal_path(pid_t pid, int *err)
 {
 	unsigned long long st = start_time(pid);
-	char *dir = journal_dir(), *path;
+	char *dir = journal_dir(err), *path;
 
 	if (!dir || !st) {
+		if (!*err)
+			*err = -ESRCH;
 		free(dir);
 		return NULL;
 	}
@@ -109,31 +122,60 @@ void journal_init(struct journal *j)
 {
 	j->fd = -1;
 	j->path = NULL;
+	j->err = 0;
+}
+
+/* Writing failed: no journal rather than one cut short. */
+static void journal_fail(struct journal *j, int err)
+{
+	j->err = err ? err : -EIO;
+	close(j->fd);
+	j->fd = -1;
+	if (j->path)
+		unlink(j->path);
+}
+
+static void journal_line(struct journal *j, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void journal_line(struct journal *j, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (j->fd < 0)
+		return;
+	va_start(ap, fmt);
+	r = vdprintf(j->fd, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		journal_fail(j, -errno);
 }
 
 void journal_open(struct journal *j, pid_t pid)
 {
+	int err;
+
 	journal_close(j, false);
-	j->path = journal_path(pid);
-	if (!j->path)
+	j->path = journal_path(pid, &err);
+	if (!j->path) {
+		j->err = err;
 		return;
+	}
 	j->fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (j->fd < 0) {
-		free(j->path);
-		j->path = NULL;
+		j->err = -errno;
+		return;
 	}
+	journal_line(j, JOURNAL_HEADER);
 }
 
 void journal_site(struct journal *j, uint64_t addr, uint8_t orig, bool done)
 {
-	if (j->fd >= 0)
-		dprintf(j->fd, "%ssite %" PRIx64 " %02x\n", done ? "-" : "", addr, orig);
+	journal_line(j, "%ssite %" PRIx64 " %02x\n", done ? "-" : "", addr, orig);
 }
 
 void journal_sem(struct journal *j, uint64_t addr, bool done)
 {
-	if (j->fd >= 0)
-		dprintf(j->fd, "%ssem %" PRIx64 "\n", done ? "-" : "", addr);
+	journal_line(j, "%ssem %" PRIx64 "\n", done ? "-" : "", addr);
 }
 
 void journal_close(struct journal *j, bool remove)
@@ -148,7 +190,8 @@ void journal_close(struct journal *j, bool remove)
 
 int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 {
-	char *path = journal_path(pid), line[128];
+	int err;
+	char *path = journal_path(pid, &err), line[128];
 	struct u64map sites, sems;
 	size_t i = 0, cap = 0;
 	uint64_t k;
@@ -164,6 +207,11 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 	if (!f) {
 		free(path);
 		return -ENOENT;
+	}
+	*pathp = path;
+	if (!fgets(line, sizeof(line), f) || strcmp(line, JOURNAL_HEADER)) {
+		fclose(f);
+		return -EBADMSG;        /* begun on a full disk, or not ours */
 	}
 	u64map_init(&sites);
 	u64map_init(&sems);
@@ -202,6 +250,5 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 	}
 	u64map_free(&sites);
 	u64map_free(&sems);
-	*pathp = path;
 	return 0;
 }

@@ -12,9 +12,15 @@
  *   sem ADDR           a semaphore at ADDR raised by one
  *   -site ADDR / -sem ADDR   undone (the module was unmapped)
  *
- * The file is emptied when the image is replaced (exec) and removed when
- * ptap detaches cleanly or the process ends.  If the journal cannot be
- * written, tracing goes on and cleanup falls back to the ELF files.
+ * after a first line "ptap-journal 1".  The file is emptied when the
+ * image is replaced (exec) and removed when ptap detaches cleanly or the
+ * process ends.
+ *
+ * If the journal cannot be written (a full disk, a file-size limit), it
+ * is removed at once: a journal cut short would hide what it misses, and
+ * without one cleanup compares the process with its ELF files instead.
+ * The error is kept for the tracer to tell the user.  Cleanup trusts no
+ * file without its first line, and compares with the files in any case.
  */
 #ifndef PTAP_TRACER_JOURNAL_H
 #define PTAP_TRACER_JOURNAL_H
@@ -26,13 +32,18 @@
 struct journal {
 	int fd;                 /* -1 when not journaling */
 	char *path;
+	int err;                /* why it could not be kept (-errno), 0 if it is;
+	                           set by the first failure, cleared by journal_open */
 };
 
 void journal_init(struct journal *j);
-/* Start (or restart, emptied) the journal of pid; quietly off on error. */
+/* Start (or restart, emptied) the journal of pid; off, with err set, if
+ * it cannot be. */
 void journal_open(struct journal *j, pid_t pid);
 void journal_site(struct journal *j, uint64_t addr, uint8_t orig, bool done);
 void journal_sem(struct journal *j, uint64_t addr, bool done);
+/* Where journals are kept (malloc'd), for messages. */
+char *journal_dir_name(void);
 /* Close it; remove the file when nothing in the process is left to undo. */
 void journal_close(struct journal *j, bool remove);
 
@@ -43,7 +54,9 @@ struct journal_entry {
 	bool is_sem;
 };
 /* 0 with *out (malloc'd) and *n, -ENOENT if there is none for this very
- * process, or -errno.  *path gets the file's name (malloc'd) for removal. */
+ * process, -EBADMSG if it lacks its first line (written on a full disk:
+ * not to be trusted), or -errno.  *path gets the file's name (malloc'd)
+ * for removal, whenever there is a file. */
 int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **path);
 
 #endif

@@ -425,6 +425,7 @@ static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 	mem_close(&p->mem);
 	p->mem.pid = p->pid;
 	journal_open(&p->journal, p->pid);      /* the old image's entries are void */
+	journal_check(t, p);
 	p->flags &= ~(TP_STARTED | TP_NOTICED);
 	free(p->exe);
 	p->exe = procmaps_exe_path(p->pid);

@@ -420,6 +420,7 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 	p->exe = procmaps_exe_path(pid);
 	if (!t->cfg.no_arm)
 		journal_open(&p->journal, pid);
+	journal_check(t, p);
 	n = proc_scan_modules(t, p);
 	if (n)
 		tracer_notice(t, "pid %d: cannot read its memory map: %s", pid, strerror(-n));

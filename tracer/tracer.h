@@ -136,16 +136,20 @@ int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn,
 
 /*
  * ptap cleanup: after tracer_attach() with cfg.no_arm, find what a ptap
- * that died without detaching left in pid (from its journal, else by
- * comparing every site ptap could have used with the mapped file) and take
- * it over, so that tracer_run() (stopped at once) undoes it in the clean
- * detach.  0 and the report, or -errno.
+ * that died without detaching left in pid (from its journal, and by
+ * comparing every site ptap could have used with the mapped file, as a
+ * journal may be short) and take it over, so that tracer_run() (stopped
+ * at once) undoes it in the clean detach.  0 and the report, or -errno.
  */
 struct cleanup_report {
 	unsigned sites;             /* int3s found over probe sites */
 	unsigned hooks;             /* int3s found over the loader's or CPython's hooks */
 	unsigned semaphores;        /* semaphore counts to lower */
 	bool from_journal;          /* counts from ptap's journal, not inferred */
+	unsigned from_files;        /* sites and hooks the journal did not list,
+	                               found by comparing with the files (if the
+	                               journal was read: it was cut short) */
+	bool journal_bad;           /* a journal without its first line: not used */
 	char *journal;              /* its path (to remove when all went well) */
 };
 int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r);

@@ -50,11 +50,18 @@ static int cleanup_one(pid_t pid, bool dry_run)
 	} else if (!r.sites && !r.hooks && !r.semaphores) {
 		printf("pid %d: nothing left by ptap\n", pid);
 	} else {
-		printf("pid %d: %s %u probe site%s and %u hook%s, %s %u semaphore count%s (%s)\n", pid,
+		printf("pid %d: %s %u probe site%s and %u hook%s, %s %u semaphore count%s (", pid,
 		       dry_run ? "would restore" : "restored", r.sites, r.sites == 1 ? "" : "s",
 		       r.hooks, r.hooks == 1 ? "" : "s", dry_run ? "would lower" : "lowered",
-		       r.semaphores, r.semaphores == 1 ? "" : "s",
-		       r.from_journal ? "from ptap's journal" : "inferred from the probes found armed");
+		       r.semaphores, r.semaphores == 1 ? "" : "s");
+		if (r.from_journal && r.from_files)
+			printf("from ptap's journal, which was cut short: %u found by comparing with "
+			       "the files, their semaphores inferred)\n", r.from_files);
+		else if (r.from_journal)
+			printf("from ptap's journal)\n");
+		else
+			printf("%sinferred from the probes found armed)\n",
+			       r.journal_bad ? "ptap's journal was begun but not written; " : "");
 	}
 	if (dry_run)
 		tracer_cleanup_forget(t, pid);
