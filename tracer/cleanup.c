@@ -152,9 +152,23 @@ static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report
 	close(fd);
 }
 
+/* A thread the dead ptap pinned: the clean detach gives it its own
+ * affinity back (if it still has that one CPU alone). */
+static void adopt_pin(struct tracer *t, struct tproc *p, const struct journal_entry *je,
+		      struct cleanup_report *r)
+{
+	struct tthread *th = u64map_get(&t->threads, (uint64_t)je->tid);
+
+	if (!th || th->proc != p)
+		return;         /* the thread is gone */
+	th->saved_cpus = je->own;
+	th->pinned_cpu = je->cpu;
+	r->affinities++;
+}
+
 /* Adopt what the journal lists and memory confirms. */
-static void adopt_journal(struct tproc *p, const struct journal_entry *je, size_t n,
-			  struct cleanup_report *r)
+static void adopt_journal(struct tracer *t, struct tproc *p, const struct journal_entry *je,
+			  size_t n, struct cleanup_report *r)
 {
 	size_t i;
 
@@ -162,11 +176,15 @@ static void adopt_journal(struct tproc *p, const struct journal_entry *je, size_
 		struct pmod *pm = pmod_at(p, je[i].addr);
 		uint8_t byte;
 
+		if (je[i].kind == JE_CPUS) {
+			adopt_pin(t, p, &je[i], r);
+			continue;
+		}
 		if (!pm && p->nmods)
 			pm = &p->mods[0];
 		if (!pm)
 			continue;
-		if (je[i].is_sem) {
+		if (je[i].kind == JE_SEM) {
 			pmod_add_sem(pm, je[i].addr);
 			continue;
 		}
@@ -213,7 +231,7 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 	r->journal_bad = err == -EBADMSG;
 	if (!err) {
 		r->from_journal = true;
-		adopt_journal(p, je, n, r);
+		adopt_journal(t, p, je, n, r);
 		free(je);
 	}
 	journaled = r->sites + r->hooks;
@@ -231,7 +249,14 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 void tracer_cleanup_forget(struct tracer *t, pid_t pid)
 {
 	struct tproc *p = u64map_get(&t->procs, (uint64_t)pid);
+	size_t i = 0;
+	uint64_t k;
+	void *v;
 
-	if (p)
-		proc_forget_image(t, p);
+	if (!p)
+		return;
+	proc_forget_image(t, p);
+	while (u64map_next(&t->threads, &i, &k, &v))
+		if (((struct tthread *)v)->proc == p)
+			((struct tthread *)v)->pinned_cpu = -1;
 }

@@ -54,7 +54,10 @@ struct tthread {
 	int pending_sig;             /* signal to hand over at detach (a
 	                                signal-delivery-stop we ended up holding) */
 	cpu_set_t saved_cpus;        /* affinity before ptap pinned it */
-	bool pinned;                 /* saved_cpus is valid and must be restored */
+	int pinned_cpu;              /* the one CPU ptap set it to, -1 if none:
+	                                saved_cpus is then valid, and restored at
+	                                detach if the thread still has that CPU
+	                                alone (else the program set its own) */
 	pid_t vfork_child;           /* set when it vforked (PTRACE_EVENT_VFORK):
 	                                resumed, it waits in the kernel until that
 	                                child execs or exits, and cannot stop
@@ -223,6 +226,10 @@ void proc_forget(struct tracer *t, struct tproc *p);
 void proc_free(struct tracer *t, struct tproc *p, bool remove_journal);
 int thread_resume(struct tracer *t, struct tthread *th, int sig);
 void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited);
+/* Give th its own affinity back, if ptap's is still the one it has. */
+void thread_unpin(struct tthread *th);
+/* Journal th's pinning (after the journal of its process was opened). */
+void thread_journal_pin(struct tthread *th);
 void tracer_detach_all(struct tracer *t);
 /* p, a vfork child, no longer holds its parent (it executed, ended, or
  * was let go). */

@@ -178,6 +178,43 @@ void journal_sem(struct journal *j, uint64_t addr, bool done)
 	journal_line(j, "%ssem %" PRIx64 "\n", done ? "-" : "", addr);
 }
 
+void journal_cpus(struct journal *j, pid_t tid, int cpu, const cpu_set_t *own)
+{
+	const unsigned long *w = (const unsigned long *)own;
+	char mask[sizeof(*own) / sizeof(*w) * 17 + 1];
+	size_t n = sizeof(*own) / sizeof(*w), i, len = 0;
+
+	while (n > 1 && !w[n - 1])
+		n--;
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(mask + len, sizeof(mask) - len, "%s%lx", i ? "," : "", w[i]);
+	journal_line(j, "cpus %d %d %s\n", tid, cpu, mask);
+}
+
+void journal_cpus_done(struct journal *j, pid_t tid)
+{
+	journal_line(j, "-cpus %d\n", tid);
+}
+
+/* "w0,w1,..." as written by journal_cpus; false if malformed. */
+static bool parse_mask(const char *s, cpu_set_t *set)
+{
+	unsigned long *w = (unsigned long *)set;
+	size_t i, n = sizeof(*set) / sizeof(*w);
+	char *end;
+
+	memset(set, 0, sizeof(*set));
+	for (i = 0; i < n; i++) {
+		w[i] = strtoul(s, &end, 16);
+		if (end == s)
+			return false;
+		if (*end != ',')
+			return true;
+		s = end + 1;
+	}
+	return false;
+}
+
 void journal_close(struct journal *j, bool remove)
 {
 	if (j->fd >= 0)
@@ -192,7 +229,7 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 {
 	int err;
 	char *path = journal_path(pid, &err), line[128];
-	struct u64map sites, sems;
+	struct u64map sites, sems, cpus;
 	size_t i = 0, cap = 0;
 	uint64_t k;
 	void *v;
@@ -215,13 +252,29 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 	}
 	u64map_init(&sites);
 	u64map_init(&sems);
+	u64map_init(&cpus);
 	/* replay: the last word on each address wins; sems may be raised
 	 * more than once (each line is one) */
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long a;
 		unsigned b;
+		int tid, cpu, at;
 
-		if (sscanf(line, "site %llx %x", &a, &b) == 2 && a)
+		if (sscanf(line, "cpus %d %d %n", &tid, &cpu, &at) == 2 && tid > 0 && cpu >= 0 &&
+		    cpu < CPU_SETSIZE) {
+			struct journal_entry *e = xcalloc(1, sizeof(*e));
+
+			e->kind = JE_CPUS;
+			e->tid = tid;
+			e->cpu = cpu;
+			free(u64map_del(&cpus, (uint64_t)tid));
+			if (parse_mask(line + at, &e->own))
+				u64map_put(&cpus, (uint64_t)tid, e);
+			else
+				free(e);
+		} else if (sscanf(line, "-cpus %d", &tid) == 1 && tid > 0)
+			free(u64map_del(&cpus, (uint64_t)tid));
+		else if (sscanf(line, "site %llx %x", &a, &b) == 2 && a)
 			u64map_put(&sites, a, (void *)(uintptr_t)(b | 0x100));
 		else if (sscanf(line, "-site %llx", &a) == 1)
 			u64map_del(&sites, a);
@@ -239,15 +292,23 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 	fclose(f);
 	while (u64map_next(&sites, &i, &k, &v)) {
 		VEC_RESERVE(*out, cap, *n + 1);
-		(*out)[(*n)++] = (struct journal_entry){ k, (uint8_t)(uintptr_t)v, false };
+		(*out)[(*n)++] = (struct journal_entry){ .kind = JE_SITE, .addr = k,
+							 .orig = (uint8_t)(uintptr_t)v };
 	}
 	i = 0;
 	while (u64map_next(&sems, &i, &k, &v)) {
 		for (uintptr_t c = (uintptr_t)v; c; c--) {
 			VEC_RESERVE(*out, cap, *n + 1);
-			(*out)[(*n)++] = (struct journal_entry){ k, 0, true };
+			(*out)[(*n)++] = (struct journal_entry){ .kind = JE_SEM, .addr = k };
 		}
 	}
+	i = 0;
+	while (u64map_next(&cpus, &i, &k, &v)) {
+		VEC_RESERVE(*out, cap, *n + 1);
+		(*out)[(*n)++] = *(struct journal_entry *)v;
+		free(v);
+	}
+	u64map_free(&cpus);
 	u64map_free(&sites);
 	u64map_free(&sems);
 	return 0;

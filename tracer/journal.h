@@ -10,7 +10,9 @@
  *
  *   site ADDR BYTE     an int3 written at ADDR over BYTE
  *   sem ADDR           a semaphore at ADDR raised by one
- *   -site ADDR / -sem ADDR   undone (the module was unmapped)
+ *   cpus TID CPU MASK  thread TID pinned to CPU; its own affinity was
+ *                      MASK (64-bit words in hex, lowest first, by commas)
+ *   -site ADDR / -sem ADDR / -cpus TID   undone
  *
  * after a first line "ptap-journal 1".  The file is emptied when the
  * image is replaced (exec) and removed when ptap detaches cleanly or the
@@ -25,6 +27,7 @@
 #ifndef PTAP_TRACER_JOURNAL_H
 #define PTAP_TRACER_JOURNAL_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,16 +45,22 @@ void journal_init(struct journal *j);
 void journal_open(struct journal *j, pid_t pid);
 void journal_site(struct journal *j, uint64_t addr, uint8_t orig, bool done);
 void journal_sem(struct journal *j, uint64_t addr, bool done);
+void journal_cpus(struct journal *j, pid_t tid, int cpu, const cpu_set_t *own);
+void journal_cpus_done(struct journal *j, pid_t tid);
 /* Where journals are kept (malloc'd), for messages. */
 char *journal_dir_name(void);
 /* Close it; remove the file when nothing in the process is left to undo. */
 void journal_close(struct journal *j, bool remove);
 
 /* The journal of pid as cleanup reads it: the net changes still in place. */
+enum journal_kind { JE_SITE, JE_SEM, JE_CPUS };
 struct journal_entry {
-	uint64_t addr;
+	enum journal_kind kind;
+	uint64_t addr;          /* site, sem */
 	uint8_t orig;           /* site: the byte under the int3 */
-	bool is_sem;
+	pid_t tid;              /* cpus: the thread, */
+	int cpu;                /* the CPU ptap pinned it to, */
+	cpu_set_t own;          /* and its own affinity */
 };
 /* 0 with *out (malloc'd) and *n, -ENOENT if there is none for this very
  * process, -EBADMSG if it lacks its first line (written on a full disk:

@@ -335,7 +335,7 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 			     bool detaching)
 {
 	struct tproc *p = parent->proc, *c;
-	const cpu_set_t *cpus = parent->pinned ? &parent->saved_cpus : NULL;
+	const cpu_set_t *cpus = parent->pinned_cpu >= 0 ? &parent->saved_cpus : NULL;
 	struct tthread *nt;
 	unsigned long msg = 0;
 	pid_t tid;
@@ -395,7 +395,7 @@ static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 	if ((pid_t)former != th->tid) {
 		old = u64map_get(&t->threads, (uint64_t)former);
 		if (old) {
-			th->pinned = old->pinned;
+			th->pinned_cpu = old->pinned_cpu;
 			th->saved_cpus = old->saved_cpus;
 			thread_forget(t, old);
 		}
@@ -425,6 +425,7 @@ static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 	mem_close(&p->mem);
 	p->mem.pid = p->pid;
 	journal_open(&p->journal, p->pid);      /* the old image's entries are void */
+	thread_journal_pin(th);                 /* not that of its CPU */
 	journal_check(t, p);
 	p->flags &= ~(TP_STARTED | TP_NOTICED);
 	free(p->exe);

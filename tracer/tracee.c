@@ -45,6 +45,7 @@ struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigne
 	th->tid = tid;
 	th->proc = p;
 	th->flags = flags;
+	th->pinned_cpu = -1;
 	p->nthreads++;
 	u64map_put(&t->threads, (uint64_t)tid, th);
 	t->stats.threads++;
@@ -141,30 +142,54 @@ void proc_free(struct tracer *t, struct tproc *p, bool remove_journal)
 	free(p);
 }
 
-/* Keep th on the tracer's CPU; inherited is the affinity its creator had
- * before ptap pinned it (NULL: read the thread's own). */
+/* Whether set holds cpu alone. */
+static bool cpus_only(const cpu_set_t *set, int cpu)
+{
+	return CPU_COUNT(set) == 1 && CPU_ISSET(cpu, set);
+}
+
+void thread_journal_pin(struct tthread *th)
+{
+	if (th->pinned_cpu >= 0)
+		journal_cpus(&th->proc->journal, th->tid, th->pinned_cpu, &th->saved_cpus);
+}
+
+/*
+ * Keep th on the tracer's CPU.  inherited is the affinity its creator had
+ * before ptap pinned it: a new thread starts with its creator's mask, so
+ * if it has ptap's one CPU, its own is the creator's; if it has another,
+ * the program set that one itself, and it is its own.
+ */
 void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited)
 {
-	cpu_set_t one;
+	cpu_set_t now, one;
 
-	if (t->pin_cpu < 0 || th->pinned)
+	if (t->pin_cpu < 0 || th->pinned_cpu >= 0 ||
+	    sched_getaffinity(th->tid, sizeof(now), &now))
 		return;
-	if (inherited)
-		th->saved_cpus = *inherited;
-	else if (sched_getaffinity(th->tid, sizeof(th->saved_cpus), &th->saved_cpus))
-		return;
+	th->saved_cpus = inherited && cpus_only(&now, t->pin_cpu) ? *inherited : now;
 	if (!CPU_ISSET(t->pin_cpu, &th->saved_cpus))
 		return;         /* not allowed there: leave it where it may run */
 	CPU_ZERO(&one);
 	CPU_SET(t->pin_cpu, &one);
-	if (!sched_setaffinity(th->tid, sizeof(one), &one))
-		th->pinned = true;
+	if (sched_setaffinity(th->tid, sizeof(one), &one))
+		return;
+	th->pinned_cpu = t->pin_cpu;
+	thread_journal_pin(th);
 }
 
-static void thread_unpin(struct tthread *th)
+void thread_unpin(struct tthread *th)
 {
-	if (th->pinned && !sched_setaffinity(th->tid, sizeof(th->saved_cpus), &th->saved_cpus))
-		th->pinned = false;
+	cpu_set_t now;
+
+	if (th->pinned_cpu < 0)
+		return;
+	/* only what ptap did, and only if the program has not changed it since */
+	if (!sched_getaffinity(th->tid, sizeof(now), &now) && cpus_only(&now, th->pinned_cpu) &&
+	    sched_setaffinity(th->tid, sizeof(th->saved_cpus), &th->saved_cpus))
+		return;         /* gone, or not allowed now: leave the journal's line */
+	th->pinned_cpu = -1;
+	journal_cpus_done(&th->proc->journal, th->tid);
 }
 
 int tracee_seize(pid_t tid, bool launched)

@@ -136,7 +136,8 @@ int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn,
 
 /*
  * ptap cleanup: after tracer_attach() with cfg.no_arm, find what a ptap
- * that died without detaching left in pid (from its journal, and by
+ * that died without detaching left in pid (int3s, semaphore counts, and
+ * from the journal alone threads pinned to one CPU; from its journal, and by
  * comparing every site ptap could have used with the mapped file, as a
  * journal may be short) and take it over, so that tracer_run() (stopped
  * at once) undoes it in the clean detach.  0 and the report, or -errno.
@@ -145,6 +146,7 @@ struct cleanup_report {
 	unsigned sites;             /* int3s found over probe sites */
 	unsigned hooks;             /* int3s found over the loader's or CPython's hooks */
 	unsigned semaphores;        /* semaphore counts to lower */
+	unsigned affinities;        /* threads to give their CPU affinity back */
 	bool from_journal;          /* counts from ptap's journal, not inferred */
 	unsigned from_files;        /* sites and hooks the journal did not list,
 	                               found by comparing with the files (if the

@@ -45,12 +45,12 @@ is "$PTAP_RC" 137 "ptap killed with SIGKILL"
 is "$(tracer_of "$IP")" 0 "the kernel detached the process"
 like "$(textcheck "$IP")" "bytes differ" "int3s were left in its code"
 run_status "$PTAP" cleanup -n -p "$IP"
-like "$OUT" "^pid $IP: would restore 7 probe sites and 2 hooks, would lower 8 semaphore counts \(from ptap's journal\)$" \
-	"cleanup -n: 7 probe sites, the loader's and CPython's hooks, 8 semaphores"
+like "$OUT" "^pid $IP: would restore 7 probe sites and 2 hooks, would lower 8 semaphore counts, would give back the CPU affinity of 1 thread \(from ptap's journal\)$" \
+	"cleanup -n: 7 probe sites, the loader's and CPython's hooks, 8 semaphores, the thread pinned"
 like "$(textcheck "$IP")" "bytes differ" "cleanup -n changed nothing"
 run_status "$PTAP" cleanup -p "$IP"
 is "$RC" 0 "cleanup exits 0"
-like "$OUT" "^pid $IP: restored 7 probe sites and 2 hooks, lowered 8 semaphore counts \(from ptap's journal\)$" \
+like "$OUT" "^pid $IP: restored 7 probe sites and 2 hooks, lowered 8 semaphore counts, gave back the CPU affinity of 1 thread \(from ptap's journal\)$" \
 	"cleanup says what it restored, from the journal"
 like "$(textcheck "$IP")" "^clean [0-9]+$" "its code is byte-identical to its files again"
 is "$(snapshot "$IP")" "$BEFORE" "sites and semaphores as before ptap"

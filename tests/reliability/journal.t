@@ -71,7 +71,7 @@ jdir=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/ptap}
 jdir=${jdir:-/tmp/ptap-$(id -u)}
 kill_attached empty
 j=$(ls "$jdir" | grep "^$IP-")
-is "$(wc -l <"$jdir/$j")" 18 "the journal of a killed ptap: a first line, 7 sites, 2 hooks, 8 semaphores"
+is "$(wc -l <"$jdir/$j")" 19 "the journal of a killed ptap: a first line, 7 sites, 2 hooks, 8 semaphores, the thread pinned"
 : >"$jdir/$j"
 run_status "$PTAP" cleanup -p "$IP"
 like "$OUT" "^pid $IP: $ALL \(ptap's journal was begun but not written; inferred from the probes found armed\)$" \
