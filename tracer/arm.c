@@ -37,8 +37,12 @@ static void module_notice(void *ctx, const char *msg)
 	tracer_notice(ctx, "%s", msg);
 }
 
-static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_entry *e)
+/* The probes of the file behind e, from the tracer's cache or read now;
+ * NULL if it cannot be opened for want of file descriptors or memory
+ * (said, and tried again at the next scan). */
+static struct tmodule *module_get(struct tracer *t, struct tproc *p, const struct map_entry *e)
 {
+	pid_t pid = p->mem.pid;
 	struct tmodule *m;
 	struct elf_module *elf;
 	const char *why;
@@ -48,10 +52,16 @@ static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_
 	for (m = t->modules; m; m = m->next)
 		if (m->elf && m->elf->dev == e->dev && m->elf->ino == e->ino)
 			return m;
+	fd = procmaps_open(pid, e);
+	if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM) {
+		tracer_notice(t, "pid %d: cannot open %s: %s; its probes are not armed", p->pid,
+			      e->path, strerror(-fd));
+		p->flags |= TP_UNREADABLE;
+		return NULL;
+	}
 	m = xcalloc(1, sizeof(*m));
 	m->next = t->modules;
 	t->modules = m;
-	fd = procmaps_open(pid, e);
 	if (fd < 0) {
 		pr_debug("arm", "pid %d: cannot open %s: %s", pid, e->path, strerror(-fd));
 		return m;       /* an empty module: not retried on every scan */
@@ -297,8 +307,11 @@ static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
 		return;
 	}
 	err = trap_write(t, p, addr, arch_site_insn, what);
-	if (err == -EFAULT)
-		arm_later(pm, report);
+	if (err == -EFAULT && arm_later(pm, report))
+		return;
+	if (err && err != -EILSEQ && err != -ESRCH)     /* (EILSEQ: said why) */
+		tracer_notice(t, "pid %d: cannot write the int3 of %s at 0x%llx: %s; not armed",
+			      p->pid, what, (unsigned long long)addr, strerror(-err));
 	if (err)
 		return;
 	s = site_new(pm);
@@ -419,7 +432,7 @@ static int scan_pass(struct tracer *t, struct tproc *p, bool report)
 	size_t i, j;
 	int err;
 
-	err = procmaps_read(p->pid, &maps);
+	err = procmaps_read(p->mem.pid, &maps);   /* a live thread's: the leader may be gone */
 	if (err)
 		return err;
 	for (i = 0; i < p->nmods; i++)
@@ -432,8 +445,8 @@ static int scan_pass(struct tracer *t, struct tproc *p, bool report)
 
 		if (!procmaps_is_file(e) || !(e->prot & PROT_EXEC))
 			continue;
-		tm = module_get(t, p->pid, e);
-		if (!tm->elf || (!tm->elf->nprobes && !tm->elf->dl_debug_state))
+		tm = module_get(t, p, e);
+		if (!tm || !tm->elf || (!tm->elf->nprobes && !tm->elf->dl_debug_state))
 			continue;
 		/* the first mapping of the file in address order gives the bias */
 		for (j = 0; j < i; j++)
@@ -675,7 +688,7 @@ static int disarm_sems(struct tracer *t, struct tproc *p, const struct pmod *pm,
 int proc_disarm(struct tracer *t, struct tproc *p)
 {
 	struct proc_maps maps;
-	bool have_maps = !procmaps_read(p->pid, &maps);
+	bool have_maps = !procmaps_read(p->mem.pid, &maps);
 	int err, ret = 0;
 	size_t i;
 
@@ -723,8 +736,9 @@ void proc_check_nothing_armed(struct tracer *t, struct tproc *p)
 	const char *base, *why;
 	size_t i;
 
-	if ((p->flags & TP_NOTICED) || proc_has_armed(p) || !selection_wants_python(t->cfg.sel))
-		return;
+	if ((p->flags & (TP_NOTICED | TP_UNREADABLE)) || proc_has_armed(p) ||
+	    !selection_wants_python(t->cfg.sel))
+		return;         /* (unreadable: said why already) */
 	p->flags |= TP_NOTICED;
 	for (i = 0; i < p->nmods; i++)
 		if (p->mods[i].tm->is_python)

@@ -122,7 +122,7 @@ static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report
 	bool entry_armed = false;
 	uint64_t fn;
 	size_t i;
-	int fd = pmod_file(p->pid, pm);
+	int fd = pmod_file(p->mem.pid, pm);
 
 	if (fd < 0)
 		return;
@@ -197,7 +197,7 @@ static void adopt_journal(struct tracer *t, struct tproc *p, const struct journa
 			/* a hook: what it needs to be stepped over comes from the file */
 			uint8_t code[32];
 			struct arch_copy_hook copy;
-			int fd = pmod_file(p->pid, pm);
+			int fd = pmod_file(p->mem.pid, pm);
 
 			if (fd >= 0 && !file_bytes(fd, pm, je[i].addr - pm->bias, code, sizeof(code)) &&
 			    arch_arg0_copy_site(code, sizeof(code), &copy) == 0)

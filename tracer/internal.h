@@ -129,6 +129,9 @@ struct site {
  * TP_UNFOLLOWED  a forked child under --no-follow: at its first stop its
  *                copy of ptap's int3s and semaphores is undone and it is
  *                detached, so it never runs into a trap nobody handles.
+ * TP_UNREADABLE  a file it maps could not be opened for want of file
+ *                descriptors or memory (said then): that nothing is armed
+ *                says nothing of its markers.  Cleared by exec.
  */
 enum {
 	TP_LAUNCHED = 1u << 0,
@@ -136,6 +139,7 @@ enum {
 	TP_STARTED = 1u << 2,
 	TP_NOTICED = 1u << 3,
 	TP_UNFOLLOWED = 1u << 4,
+	TP_UNREADABLE = 1u << 5,
 };
 
 struct tproc {
@@ -238,6 +242,14 @@ void proc_vfork_done(struct tracer *t, struct tproc *p);
  * held in vfork, or in an uninterruptible wait). */
 bool proc_straggling(struct tracer *t, pid_t pid);
 int tracee_seize(pid_t tid, bool launched);
+
+/* tracer/diagnose.c: why a process cannot be traced */
+/* "pid N (name): ..." for attaching to pid that failed with err. */
+char *attach_diagnose(pid_t pid, int err);
+char *proc_comm(pid_t pid);             /* its name, "?" if unknown */
+bool thread_exiting(pid_t pid, pid_t tid);  /* zombie, dead, or gone */
+bool proc_is_kthread(pid_t pid);
+bool proc_is_zombie(pid_t pid);         /* every thread has exited */
 
 /* tracer/python.c */
 void python_strcache_try(struct tracer *t, struct tproc *mm, const struct probe_info *pi);

@@ -388,6 +388,7 @@ static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 	size_t i = 0;
 	uint64_t k;
 	void *v;
+	int err;
 
 	/* the thread that called execve now has the process's pid; every
 	 * other thread is gone, the old leader without an exit report */
@@ -427,14 +428,17 @@ static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 	journal_open(&p->journal, p->pid);      /* the old image's entries are void */
 	thread_journal_pin(th);                 /* not that of its CPU */
 	journal_check(t, p);
-	p->flags &= ~(TP_STARTED | TP_NOTICED);
+	p->flags &= ~(TP_STARTED | TP_NOTICED | TP_UNREADABLE);
 	free(p->exe);
 	p->exe = procmaps_exe_path(p->pid);
 	if (t->hooks->process_exec)
 		t->hooks->process_exec(t->ctx, p->pid, p->exe ? p->exe : "?");
 	if (detaching)
 		return 0;               /* nothing to arm: it is let go next */
-	if (proc_scan_modules(t, p) == 0 && !proc_has_site_kind(p, SITE_DLHOOK))
+	err = proc_scan_modules(t, p);
+	if (err && err != -ESRCH)
+		tracer_notice(t, "pid %d: cannot read its memory map: %s", p->pid, strerror(-err));
+	if (!err && !proc_has_site_kind(p, SITE_DLHOOK))
 		mark_started(t, p);     /* no loader: everything is mapped now */
 	return 0;
 }

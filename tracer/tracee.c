@@ -233,89 +233,12 @@ static long status_field(pid_t pid, const char *field)
 	return found ? v : -1;
 }
 
-static char *proc_comm(pid_t pid)
-{
-	char path[64], buf[64] = "?";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-	return xstrdup(buf);
-}
-
 static int stat_proc(pid_t pid, struct stat *st)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	return stat(path, st);
-}
-
-/* Why PTRACE_SEIZE said EPERM, as a sentence with what to do. */
-static char *diagnose_eperm(pid_t pid)
-{
-	long tracer = status_field(pid, "TracerPid:");
-	long uid = status_field(pid, "Uid:");
-	struct stat st;
-	char *comm, *msg;
-	FILE *f;
-	int scope = -1;
-
-	if (tracer > 0) {
-		comm = proc_comm((pid_t)tracer);
-		msg = xasprintf("pid %d is already traced by pid %ld (%s); a process can have only "
-				"one tracer: stop that one first", pid, tracer, comm);
-		free(comm);
-		return msg;
-	}
-	if (uid >= 0 && (uid_t)uid != geteuid() && geteuid() != 0)
-		return xasprintf("pid %d belongs to uid %ld and you are uid %u: run ptap as that "
-				 "user, or as root", pid, uid, (unsigned)geteuid());
-	f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
-	if (f) {
-		if (fscanf(f, "%d", &scope) != 1)
-			scope = -1;
-		fclose(f);
-	}
-	if (scope == 1 && geteuid() != 0)
-		return xasprintf("the kernel's Yama ptrace_scope is 1, so only a process's ancestors "
-				 "may trace it: run ptap as root (or with CAP_SYS_PTRACE), launch "
-				 "the program under ptap, or set kernel.yama.ptrace_scope=0");
-	if (scope == 2 && geteuid() != 0)
-		return xasprintf("the kernel's Yama ptrace_scope is 2: only root (CAP_SYS_PTRACE) "
-				 "may attach to a process");
-	if (scope == 3)
-		return xasprintf("the kernel's Yama ptrace_scope is 3: no process may attach to "
-				 "another until the next reboot");
-	if (!stat_proc(pid, &st) && st.st_uid == 0 && uid > 0)
-		return xasprintf("pid %d is not dumpable (a setuid program, or it called "
-				 "prctl(PR_SET_DUMPABLE, 0)): only root may trace it", pid);
-	return xasprintf("not permitted to trace pid %d (%s)", pid, strerror(EPERM));
-}
-
-/* Whether thread tid of pid is exiting or gone (zombie or dead). */
-static bool thread_exiting(pid_t pid, pid_t tid)
-{
-	char path[64], line[64];
-	bool dying = true;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "State:", 6)) {
-			dying = strchr(line, 'Z') || strchr(line, 'X');
-			break;
-		}
-	fclose(f);
-	return dying;
 }
 
 /*
@@ -374,8 +297,8 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 	do {
 		added = 0;
 		dir = opendir(path);
-		if (!dir)
-			return total ? total : -ESRCH;
+		if (!dir)       /* a thread missed would die at its first hit */
+			return errno == ENOENT ? (total ? total : -ESRCH) : -errno;
 		while ((d = readdir(dir))) {
 			pid_t tid = (pid_t)strtol(d->d_name, NULL, 10);
 
@@ -389,8 +312,9 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 				thread_add(t, tid, p, TT_NEW | TT_RUNNING);
 				continue;
 			}
-			if (err == -EPERM && tid != p->pid && thread_exiting(p->pid, tid))
-				continue;       /* a thread on its way out cannot be seized */
+			if (err == -EPERM && thread_exiting(p->pid, tid))
+				continue;       /* a thread on its way out cannot be seized,
+				                   nor a leader that exited before the others */
 			if (err) {
 				closedir(dir);
 				return err;
@@ -402,6 +326,37 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 		closedir(dir);
 	} while (added);
 	return total;
+}
+
+static struct tthread *first_thread(struct tracer *t, const struct tproc *p)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v))
+		if (((struct tthread *)v)->proc == p)
+			return v;
+	return NULL;
+}
+
+/* Its threads seized: read what it maps and arm it.  0, or -errno when it
+ * cannot be traced (out of file descriptors: nothing could be armed, and
+ * "nothing to trace" would not be true). */
+static int proc_start_tracing(struct tracer *t, struct tproc *p)
+{
+	int err;
+
+	p->exe = procmaps_exe_path(p->mem.pid);
+	if (!t->cfg.no_arm)
+		journal_open(&p->journal, p->pid);
+	journal_check(t, p);
+	err = proc_scan_modules(t, p);
+	if (err == -EMFILE || err == -ENFILE || err == -ENOMEM)
+		return err;
+	if (err)
+		tracer_notice(t, "pid %d: cannot read its memory map: %s", p->pid, strerror(-err));
+	return 0;
 }
 
 int tracer_attach(struct tracer *t, pid_t pid, char **why)
@@ -432,23 +387,21 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 		*why = xasprintf("pid %d is already traced by this ptap", pid);
 		return -EEXIST;
 	}
+	if (proc_is_kthread(pid) || proc_is_zombie(pid)) {
+		*why = attach_diagnose(pid, -EPERM);
+		return -EPERM;
+	}
 	p = proc_add(t, pid, 0);
 	n = attach_threads(t, p);
-	if (n <= 0) {
-		*why = n == -EPERM ? diagnose_eperm(pid)
-			: n == -ESRCH || n == 0 ? xasprintf("pid %d exited before it could be traced", pid)
-			: xasprintf("cannot trace pid %d: %s", pid, strerror(-n));
+	if (n > 0 && !u64map_get(&t->threads, (uint64_t)pid))
+		proc_mem_via(first_thread(t, p));   /* its leader exited: /proc through another */
+	n = n > 0 ? proc_start_tracing(t, p) : n ? n : -ESRCH;
+	if (n) {
+		*why = attach_diagnose(pid, n);
 		attach_undo(t, p);
 		proc_forget(t, p);
-		return n < 0 ? n : -ESRCH;
+		return n;
 	}
-	p->exe = procmaps_exe_path(pid);
-	if (!t->cfg.no_arm)
-		journal_open(&p->journal, pid);
-	journal_check(t, p);
-	n = proc_scan_modules(t, p);
-	if (n)
-		tracer_notice(t, "pid %d: cannot read its memory map: %s", pid, strerror(-n));
 	i = 0;
 	while (u64map_next(&t->threads, &i, &k, &v))
 		if (((struct tthread *)v)->proc == p)

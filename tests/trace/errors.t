@@ -89,12 +89,12 @@ wait_ready "$R" >/dev/null
 start_ptap trace -o /dev/null -p "$BP"
 run_status "$PTAP" trace -p "$BP"
 is "$RC" 1 "a process already traced: exit 1"
-like "$ERR" "pid $BP is already traced by pid $PTAP_PID \(ptap\)" "  ... naming the tracer"
+like "$ERR" "pid $BP \(python3.11\) is already traced by pid $PTAP_PID \(ptap\)" "  ... naming the program and its tracer"
 stop_ptap INT
 if [ "$(id -u)" = 0 ] && have setpriv; then
 	run_status setpriv --reuid=nobody --regid=nogroup --clear-groups "$PTAP" trace -p "$BP"
 	is "$RC" 1 "another user's process: exit 1"
-	like "$ERR" "pid $BP belongs to uid 0 and you are uid [0-9]+: run ptap as that user, or as root" \
+	like "$ERR" "pid $BP \(python3.11\) belongs to uid 0 and you are uid [0-9]+: run ptap as that user, or as root" \
 		"  ... saying whose it is and what to do"
 else
 	skip "needs root and setpriv to act as another user"
