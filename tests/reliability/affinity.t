@@ -50,7 +50,7 @@ start() {
 	$PY "$TMP/aff.py" "$C" "$A" >/dev/null 2>&1 &
 	AP=$!
 	on_exit "kill -9 $AP"
-	exec {ans}<"$A" {cmd}>"$C"
+	exec {ans}<>"$A" {cmd}<>"$C"      # read-write: opening a fifo so never blocks
 	read -r -t 30 -u "$ans" _ _
 	echo "threads 3" >&$cmd
 	read -r -t 30 -u "$ans" _ _
