@@ -235,6 +235,15 @@ void thread_unpin(struct tthread *th);
 /* Journal th's pinning (after the journal of its process was opened). */
 void thread_journal_pin(struct tthread *th);
 void tracer_detach_all(struct tracer *t);
+/* After tracer_detach_all: drop every thread and process record. */
+void tracer_forget_all(struct tracer *t);
+/* SIGTSTP & co. came: let every process go, stop, attach again. */
+void tracer_pause(struct tracer *t, int sig);
+/* tracer/loop.c: whether a tracer holds threads (job-control stops are
+ * then taken by the loop, after letting them go); stop now for sig. */
+void tracer_hold(bool on);
+void tracer_job_stop(int sig);
+int tracer_job_signal(void);
 /* p, a vfork child, no longer holds its parent (it executed, ended, or
  * was let go). */
 void proc_vfork_done(struct tracer *t, struct tproc *p);

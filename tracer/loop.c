@@ -45,11 +45,17 @@ static const int stop_signals[] = {
 	SIGFPE, SIGSEGV, SIGSYS,
 };
 
+static const int job_signals[] = { SIGTSTP, SIGTTIN, SIGTTOU };
+
 static volatile sig_atomic_t sig_stop_flag;     /* a stop signal came */
 static volatile sig_atomic_t sig_stop_signo;
 static volatile sig_atomic_t sig_stop_origin;   /* enum stop_origin */
 static volatile sig_atomic_t sig_tick_flag;     /* SIGALRM came */
 static volatile sig_atomic_t sig_stop_count;    /* stop signals so far */
+static volatile sig_atomic_t sig_job_signo;     /* SIGTSTP, SIGTTIN or SIGTTOU came */
+static volatile sig_atomic_t sig_work;          /* one of the flags above is set:
+                                                   the one test on the loop's path */
+static volatile sig_atomic_t sig_holding;       /* a tracer holds threads (tracer_hold) */
 static struct sigaction sig_previous[NSIG];     /* before ours, for faults */
 
 enum stop_origin {
@@ -86,6 +92,60 @@ static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 	sig_stop_origin = sent ? ORIGIN_SENT
 		: sig == SIGINT || sig == SIGQUIT || sig == SIGHUP ? ORIGIN_TTY : ORIGIN_KERNEL;
 	sig_stop_flag = 1;
+	sig_work = 1;
+}
+
+void tracer_job_stop(int sig)
+{
+	sigset_t set, old;
+	struct sigaction dfl, ours;
+	int saved = errno;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, &ours);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, &old);
+	raise(sig);             /* stops here until SIGCONT */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigaction(sig, &ours, NULL);
+	errno = saved;
+}
+
+/* SIGTSTP, SIGTTIN, SIGTTOU: while a tracer holds threads, the loop lets
+ * them go before ptap stops (tracer_pause); else stop at once, as the
+ * default would. */
+static void on_job_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (!sig_holding) {
+		tracer_job_stop(sig);
+		return;
+	}
+	sig_job_signo = sig;
+	sig_work = 1;
+}
+
+void tracer_hold(bool on)
+{
+	sig_holding = on;
+	if (!on && sig_job_signo) {
+		int sig = sig_job_signo;
+
+		sig_job_signo = 0;
+		tracer_job_stop(sig);   /* came while the last threads were let go */
+	}
+}
+
+int tracer_job_signal(void)
+{
+	int sig = sig_job_signo;
+
+	sig_job_signo = 0;
+	return sig;
 }
 
 static void on_alarm(int sig, siginfo_t *si, void *uc)
@@ -95,6 +155,7 @@ static void on_alarm(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	sig_tick_flag = 1;
+	sig_work = 1;
 }
 
 /* Whether sig is one of the stop signals: the table, and every real-time
@@ -135,6 +196,14 @@ void tracer_signals_install(void)
 	}
 	sa.sa_sigaction = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_sigaction = on_job_signal;
+	for (sig = 0; sig < (int)ARRAY_SIZE(job_signals); sig++) {
+		if (sigaction(job_signals[sig], NULL, &old) || old.sa_handler == SIG_IGN)
+			continue;       /* ignored by whoever started us: stays so */
+		if (old.sa_sigaction != on_job_signal)
+			sig_previous[job_signals[sig]] = old;
+		sigaction(job_signals[sig], &sa, NULL);
+	}
 }
 
 unsigned tracer_stop_signals(void)
@@ -153,7 +222,7 @@ void tracer_signals_default(void)
 	int sig;
 
 	for (sig = 1; sig < NSIG; sig++)
-		if (is_stop_signal_no(sig))
+		if (is_stop_signal_no(sig) || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
 			/* as ptap inherited it (SIG_IGN stays) */
 			signal(sig, sig_previous[sig].sa_handler == SIG_IGN ? SIG_IGN : SIG_DFL);
 	signal(SIGALRM, SIG_DFL);
@@ -586,11 +655,16 @@ int thread_resume(struct tracer *t, struct tthread *th, int how)
 static void service_flags(struct tracer *t)
 {
 	uint64_t now;
+	int job;
 
+	sig_work = 0;
 	if (sig_stop_flag && !t->stop) {
 		t->stop = true;
 		t->reason = TSTOP_SIGNAL;
 	}
+	job = t->stop ? 0 : tracer_job_signal();
+	if (job)
+		tracer_pause(t, job);
 	if (!sig_tick_flag)
 		return;
 	sig_tick_flag = 0;
@@ -653,7 +727,7 @@ enum tracer_stop tracer_run(struct tracer *t)
 	t->next_tick_ns = now_ns() + (uint64_t)t->cfg.tick_ms * 1000000u;
 	ticker_set(t->cfg.tick_ms && t->cfg.tick_ms < 100 ? t->cfg.tick_ms : 100);
 	while (!t->stop) {
-		if (sig_tick_flag || sig_stop_flag) {
+		if (sig_work) {
 			service_flags(t);
 			if (t->stop)
 				break;
@@ -677,6 +751,7 @@ enum tracer_stop tracer_run(struct tracer *t)
 	t->stop = true;
 	t->woke_ns = 0;
 	tracer_detach_all(t);
+	tracer_hold(false);     /* a job-control stop may be taken at once now */
 	ticker_set(0);
 	finish_launched(t);
 	return t->reason;

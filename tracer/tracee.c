@@ -304,7 +304,7 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 
 			if (tid <= 0 || u64map_get(&t->threads, (uint64_t)tid))
 				continue;
-			err = tracee_seize(tid, false);
+			err = tracee_seize(tid, p->flags & TP_LAUNCHED);
 			if (err == -ESRCH)
 				continue;       /* the thread exited meanwhile */
 			if (err == -EPERM && status_field(tid, "TracerPid:") == getpid()) {
@@ -327,6 +327,8 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 	} while (added);
 	return total;
 }
+
+static int attach_process(struct tracer *t, pid_t pid, unsigned flags, char **why);
 
 static struct tthread *first_thread(struct tracer *t, const struct tproc *p)
 {
@@ -361,6 +363,13 @@ static int proc_start_tracing(struct tracer *t, struct tproc *p)
 
 int tracer_attach(struct tracer *t, pid_t pid, char **why)
 {
+	return attach_process(t, pid, 0, why);
+}
+
+/* Attach to pid (flags: TP_LAUNCHED for the command ptap started, seized
+ * again after a job-control stop). */
+static int attach_process(struct tracer *t, pid_t pid, unsigned flags, char **why)
+{
 	struct stat st;
 	struct tproc *p;
 	long tgid;
@@ -391,7 +400,7 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 		*why = attach_diagnose(pid, -EPERM);
 		return -EPERM;
 	}
-	p = proc_add(t, pid, 0);
+	p = proc_add(t, pid, flags);
 	n = attach_threads(t, p);
 	if (n > 0 && !u64map_get(&t->threads, (uint64_t)pid))
 		proc_mem_via(first_thread(t, p));   /* its leader exited: /proc through another */
@@ -690,6 +699,25 @@ bool proc_straggling(struct tracer *t, pid_t pid)
 	return false;
 }
 
+void tracer_forget_all(struct tracer *t)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		thread_forget(t, v);
+		i = 0;
+	}
+	i = 0;
+	while (u64map_next(&t->procs, &i, &k, &v)) {
+		u64map_del(&t->procs, k);
+		t->stats.processes--;
+		proc_free(t, v, true);
+		i = 0;
+	}
+}
+
 void proc_vfork_done(struct tracer *t, struct tproc *p)
 {
 	struct tthread *parent;
@@ -700,4 +728,64 @@ void proc_vfork_done(struct tracer *t, struct tproc *p)
 	if (parent && parent->vfork_child == p->pid)
 		parent->vfork_child = 0;
 	p->vfork_parent = 0;
+}
+
+/*
+ * Job control (SIGTSTP, SIGTTIN, SIGTTOU) while tracing: a ptap stopped
+ * with its int3s in place would leave every target waiting at its next
+ * hit until continued.  So ptap lets them go first, exactly as when it
+ * stops (everything restored), stops itself, and once continued attaches
+ * again to every process it traced that still runs.  What happens in
+ * between is not seen; a process that ended meanwhile is reported ended
+ * (with its status, for the command ptap started, its child).
+ */
+void tracer_pause(struct tracer *t, int sig)
+{
+	struct { pid_t pid; unsigned flags; } *was = NULL;
+	size_t n = 0, i = 0;
+	char *why, *comm;
+	uint64_t k;
+	void *v;
+	int status, again = 0;
+
+	while (u64map_next(&t->procs, &i, &k, &v)) {
+		struct tproc *p = v;
+
+		if (p->flags & (TP_SHARED_MM | TP_UNFOLLOWED))
+			continue;       /* a vfork child goes on with its parent */
+		was = xrealloc(was, (n + 1) * sizeof(*was));
+		was[n].pid = p->pid;
+		was[n++].flags = p->flags & TP_LAUNCHED;
+	}
+	tracer_detach_all(t);
+	tracer_forget_all(t);
+	if (t->hooks->paused)
+		t->hooks->paused(t->ctx, false);
+	comm = xstrdup(sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	tracer_notice(t, "stopped by SIG%s: every process let go, restored; ptap attaches again "
+		      "when continued", comm);
+	tracer_job_stop(sig);
+	if (t->hooks->paused)
+		t->hooks->paused(t->ctx, true);
+	for (i = 0; i < n; i++) {
+		if (was[i].pid == t->launched &&
+		    waitpid(t->launched, &status, WNOHANG | __WALL) == t->launched) {
+			t->launched_status = status;    /* it ended meanwhile */
+			if (t->hooks->process_exit)
+				t->hooks->process_exit(t->ctx, was[i].pid, status);
+			continue;
+		}
+		if (!attach_process(t, was[i].pid, was[i].flags, &why)) {
+			again++;
+			continue;
+		}
+		if (kill(was[i].pid, 0) && t->hooks->process_exit)
+			t->hooks->process_exit(t->ctx, was[i].pid, -1);
+		else
+			tracer_notice(t, "%s", why);
+		free(why);
+	}
+	tracer_notice(t, "continued: tracing %d process%s again", again, again == 1 ? "" : "es");
+	free(comm);
+	free(was);
 }

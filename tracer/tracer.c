@@ -41,6 +41,7 @@ struct tracer *tracer_new(const struct tracer_config *cfg, const struct tracer_h
 	}
 	if (cfg->calibrate)
 		t->stats.stop_ns = calibrate_stop_ns();
+	tracer_hold(true);
 	return t;
 }
 
@@ -52,6 +53,7 @@ void tracer_free(struct tracer *t)
 
 	if (!t)
 		return;
+	tracer_hold(false);
 	while (u64map_next(&t->threads, &i, &k, &v))
 		free(v);
 	i = 0;

@@ -38,8 +38,14 @@ struct tracer_hooks {
 	 * dynamic loader has mapped its libraries (before their constructors
 	 * and before main). */
 	void (*process_ready)(void *ctx, pid_t pid);
-	/* A traced process ended; status as from waitpid. */
+	/* A traced process ended; status as from waitpid, or -1 when unknown
+	 * (it ended while ptap was stopped by job control, see paused). */
 	void (*process_exit)(void *ctx, pid_t pid, int status);
+	/* Job control (SIGTSTP, SIGTTIN, SIGTTOU) stops ptap: every target
+	 * has been let go, restored, and ptap is about to stop (resumed
+	 * false: give the terminal back); then it was continued (resumed
+	 * true: take it again) and attaches to them again. */
+	void (*paused)(void *ctx, bool resumed);
 	/* Something the user should know, already a full sentence (no
 	 * "ptap:" prefix).  NULL: printed on stderr. */
 	void (*notice)(void *ctx, const char *msg);

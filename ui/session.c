@@ -203,6 +203,14 @@ static void wrap_exit(void *ctx, pid_t pid, int status)
 	s->user_hooks.process_exit(s->user_ctx, pid, status);
 }
 
+static void wrap_paused(void *ctx, bool resumed)
+{
+	struct session *s = ctx;
+
+	if (s->user_hooks.paused)
+		s->user_hooks.paused(s->user_ctx, resumed);
+}
+
 static void wrap_notice(void *ctx, const char *msg)
 {
 	struct session *s = ctx;
@@ -321,6 +329,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		.process_ready = s->user_hooks.process_ready ? wrap_ready : NULL,
 		.process_exit = s->user_hooks.process_exit ? wrap_exit : NULL,
 		.notice = s->user_hooks.notice ? wrap_notice : NULL,
+		.paused = wrap_paused,
 	};
 	if (!s->user_hooks.tick && !s->cfg.tick_ms)
 		s->cfg.tick_ms = 200;   /* to notice a broken output while idle */

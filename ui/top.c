@@ -505,6 +505,16 @@ static void top_on_process_exit(void *ctx, pid_t pid, int status UNUSED)
 	p->ended = true;
 }
 
+/* Job control stops ptap (its targets let go): give the terminal back,
+ * and take it again when continued. */
+static void top_on_paused(void *ctx, bool resumed)
+{
+	struct top *t = ctx;
+
+	if (t->interactive)
+		top_view_suspend(resumed);
+}
+
 static void top_on_notice(void *ctx, const char *msg)
 {
 	struct top *t = ctx;
@@ -811,6 +821,7 @@ int cmd_top(int argc, char **argv)
 		.process_start = top_on_process_start,
 		.process_exit = top_on_process_exit,
 		.notice = top_on_notice,
+		.paused = top_on_paused,
 	};
 	struct top t;
 	int r;

@@ -203,6 +203,9 @@ enum {
 int top_view_check(int fd);
 int top_view_open(FILE *in);
 void top_view_close(void);
+/* Leave the screen for a job-control stop (resumed false), and draw it
+ * whole again after (true). */
+void top_view_suspend(bool resumed);
 /* Draw everything into the virtual screen and send the difference. */
 void top_view_draw(const struct top_screen *scr, const struct top_key_help *keys, size_t nkeys);
 /* The next key, waiting at most wait_ms (0: do not wait); TOP_KEY_NONE

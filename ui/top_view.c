@@ -159,6 +159,18 @@ void top_view_close(void)
 	active = false;
 }
 
+void top_view_suspend(bool resumed)
+{
+	if (!active)
+		return;
+	if (!resumed) {
+		endwin();
+	} else {
+		clearok(curscr, TRUE);  /* the shell wrote over it meanwhile */
+		refresh();
+	}
+}
+
 int top_view_key(int wait_ms)
 {
 	int c;
