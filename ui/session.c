@@ -335,6 +335,8 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		s->cfg.tick_ms = 200;   /* to notice a broken output while idle */
 	s->tracer = tracer_new(&s->cfg, w, s);
 	for (i = 0; i < s->npids; i++) {
+		if (tracer_signal_pending())
+			break;  /* stop now: attaching the rest would only delay it */
 		tracer_get_stats(s->tracer, &before);
 		err = tracer_attach(s->tracer, s->pids[i], &why);
 		if (err) {
@@ -354,7 +356,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 				after.semaphores - before.semaphores == 1 ? "" : "s");
 	}
 	if (s->npids && !s->attached && !s->cmd)
-		return EXIT_RUNTIME;
+		return tracer_signal_pending() ? EXIT_OK : EXIT_RUNTIME;
 	tracer_get_stats(s->tracer, &after);
 	if (s->attached && !s->cmd && !after.sites_armed) {
 		/* nothing to wait for: say so and let the processes go */

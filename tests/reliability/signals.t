@@ -77,4 +77,28 @@ is "$RC" 1 "-o FILE over the file-size limit: exit 1"
 like "$ERR" "cannot write $TMP/big.out: File too large; stopped" "  ... saying why"
 check_target "SIGXFSZ"
 
+# a stop signal while ptap attaches to many processes: it attaches no
+# more, and stops at once, every one it attached let go
+pids=()
+for i in $(seq 1 30); do
+	R=$(make_fifo "many$i.ready")
+	$PY -c 'import os, sys
+open(sys.argv[1], "w").write("ready\n")
+os.read(os.open(sys.argv[1], os.O_RDONLY), 1)' "$R" &
+	pids+=($!)
+	on_exit "kill -9 $!"
+	wait_ready "$R" >/dev/null
+done
+start_ptap trace -o /dev/null -p "$(IFS=,; echo "${pids[*]}")"
+stop_ptap_within 30 HUP
+is "$PTAP_RC" 0 "SIGHUP while attaching to 30 processes: ptap exits 0"
+n=$(grep -c '^ptap: tracing pid' "$TMP/ptap.err")
+n=$((n + 1))    # the first line, read by start_ptap
+ok "$([ "$n" -lt 30 ]; echo $?)" "  ... having attached no more after it ($n of 30)"
+bad=0
+for p in "${pids[@]}"; do
+	[ "$(tracer_of "$p")" = 0 ] || bad=$((bad + 1))
+done
+is "$bad" 0 "  ... and let go every one it had"
+
 done_testing
