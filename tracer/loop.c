@@ -32,12 +32,16 @@
  * die of SIGTRAP at its next hit.  SIGINT, SIGTERM and SIGHUP are always
  * caught; the others only when ptap did not inherit them ignored (a
  * background job of a script ignores SIGQUIT, and should).  Two come
- * from ptap's own writes: SIGPIPE (the reader went away) and SIGXFSZ (a
- * file-size limit); the write then fails with EPIPE or EFBIG, which the
- * output check handles, so these are stops only when someone else sends
- * them.  A fault ptap itself made (SIGSEGV at a bad address, abort())
- * goes to the handler that was there before (the default, or the
- * sanitizer's): nothing can be trusted to detach after it.
+ * from ptap's own writes, and are always caught too: SIGPIPE (the reader
+ * went away) and SIGXFSZ (a file-size limit); the write then fails with
+ * EPIPE or EFBIG, which the output check handles, so these are stops only
+ * when someone else sends them.  A fault ptap itself made (SIGSEGV at a
+ * bad address, abort()) goes to the handler that was there before (the
+ * default, or the sanitizer's): nothing can be trusted to detach after it.
+ * Job-control stops are in tracer_pause (tracee.c).
+ *
+ * The handlers set flags and sig_work, the one flag the loop tests on its
+ * path (a hit costs no more than before).
  */
 static const int stop_signals[] = {
 	SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGXCPU, SIGXFSZ,

@@ -17,7 +17,10 @@
  * signal is kept to be delivered at detach, a new child is taken in to
  * be cleaned too); once every thread of a process is stopped, its bytes
  * and semaphores are restored, its CPU affinity given back, and each
- * thread detached with the signal it was about to receive.
+ * thread detached with the signal it was about to receive.  It takes
+ * bounded time whatever the threads do (a thread held in vfork cannot
+ * stop): see tracer_detach_all.  A job-control stop of ptap detaches the
+ * same way, and attaches again after (tracer_pause).
  */
 #include "tracer/internal.h"
 
