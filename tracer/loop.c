@@ -224,7 +224,6 @@ static void mark_started(struct tracer *t, struct tproc *p)
 	if (p->flags & TP_STARTED)
 		return;
 	p->flags |= TP_STARTED;
-	proc_check_nothing_armed(t, p);
 	if (t->hooks->process_ready)
 		t->hooks->process_ready(t->ctx, p->pid);
 }
@@ -352,7 +351,7 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	mem_close(&p->mem);
 	p->mem.pid = p->pid;
 	journal_open(&p->journal, p->pid);      /* the old image's entries are void */
-	p->flags &= ~(TP_STARTED | TP_NOTICED);
+	p->flags &= ~TP_STARTED;
 	free(p->exe);
 	p->exe = procmaps_exe_path(p->pid);
 	if (t->hooks->process_exec)

@@ -27,7 +27,9 @@ const char session_options_help[] =
 	"      --no-follow         do not trace forked children\n"
 	"      --no-pin            do not keep ptap and the target on one CPU\n"
 	"      --no-string-cache   read CPython's file and function names on every hit\n"
-	"  -q, --quiet             no progress messages on standard error\n";
+	"  -q, --quiet             no progress messages on standard error\n"
+	"  -f, --follow            accepted for strace's sake: forked children are\n"
+	"                          followed by default (--no-follow to stay out)\n";
 
 void session_init(struct session *s, const char *name)
 {
@@ -94,6 +96,11 @@ int session_option(struct session *s, int opt, const char *arg)
 	case SESSION_OPT_NO_FOLLOW:
 		s->cfg.no_follow = true;
 		return 1;
+	case 'f':
+		fprintf(stderr, "ptap: %s: note: -f changes nothing: threads and forked children "
+			"are followed by default (--no-follow to stay in the first process)\n",
+			s->name);
+		return 1;
 	case SESSION_OPT_NO_PIN:
 		s->cfg.no_pin = true;
 		return 1;
@@ -147,6 +154,12 @@ static void wrap_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
 
+	/* the tracer's cost is sampled now and then, so that threads that
+	 * end are counted with their CPU time (tracer.h) */
+	if (now - s->cost_at_ns >= 1000000000u) {
+		tracer_cost_sample(s->tracer, &s->cost);
+		s->cost_at_ns = now;
+	}
 	if (s->user_hooks.tick)
 		s->user_hooks.tick(s->user_ctx, now);
 	session_check_output(s);
@@ -170,7 +183,9 @@ static void wrap_ready(void *ctx, pid_t pid)
 {
 	struct session *s = ctx;
 
-	s->user_hooks.process_ready(s->user_ctx, pid);
+	session_ready(s, pid);
+	if (s->user_hooks.process_ready)
+		s->user_hooks.process_ready(s->user_ctx, pid);
 }
 
 static void wrap_exit(void *ctx, pid_t pid, int status)
@@ -259,7 +274,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	char *why;
 	size_t i;
 	pid_t pid;
-	int err;
+	int err, armed = 0;
 
 	if (s->output) {
 		int fd = open(s->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -290,22 +305,28 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		.tick = wrap_tick,
 		.process_start = s->user_hooks.process_start ? wrap_start : NULL,
 		.process_exec = s->user_hooks.process_exec ? wrap_exec : NULL,
-		.process_ready = s->user_hooks.process_ready ? wrap_ready : NULL,
+		.process_ready = wrap_ready,
 		.process_exit = s->user_hooks.process_exit ? wrap_exit : NULL,
 		.notice = s->user_hooks.notice ? wrap_notice : NULL,
 	};
 	if (!s->user_hooks.tick && !s->cfg.tick_ms)
 		s->cfg.tick_ms = 200;   /* to notice a broken output while idle */
 	s->tracer = tracer_new(&s->cfg, w, s);
+	s->cost_at_ns = now_ns();
 	for (i = 0; i < s->npids; i++) {
+		s->attaching = true;
 		tracer_get_stats(s->tracer, &before);
 		err = tracer_attach(s->tracer, s->pids[i], &why);
+		s->attaching = false;
 		if (err) {
 			fprintf(stderr, "ptap: %s: %s\n", s->name, why);
 			free(why);
 			continue;
 		}
 		s->attached++;
+		if (session_attached_nothing(s, s->pids[i]))
+			continue;
+		armed++;
 		tracer_get_stats(s->tracer, &after);
 		if (!s->quiet)
 			fprintf(stderr, "ptap: tracing pid %d: %u thread%s, %llu probe site%s armed, "
@@ -318,12 +339,11 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	}
 	if (s->npids && !s->attached && !s->cmd)
 		return EXIT_RUNTIME;
-	tracer_get_stats(s->tracer, &after);
-	if (s->attached && !s->cmd && !after.sites_armed) {
-		/* nothing to wait for: say so and let the processes go */
-		fprintf(stderr, "ptap: %s: nothing to trace: no probe matching %s%s in the "
-			"attached process%s\n", s->name, s->sel.pats[0].text,
-			s->sel.n > 1 ? " (or the other patterns)" : "", s->attached > 1 ? "es" : "");
+	if (s->attached && !s->cmd && !armed) {
+		/* nothing to wait for (each process said why): let them go */
+		if (s->attached > 1)
+			fprintf(stderr, "ptap: %s: nothing to trace in any of the %d attached "
+				"processes\n", s->name, s->attached);
 		tracer_request_stop(s->tracer);
 		tracer_run(s->tracer);
 		return EXIT_RUNTIME;
@@ -352,7 +372,9 @@ int session_run(struct session *s)
 			s->output ? s->output : "standard output", strerror(s->out_errno));
 		return EXIT_RUNTIME;
 	}
-	for (i = 0; i < s->sel.n; i++)
+	if (s->stop != TSTOP_ERROR && session_nothing_traced(s))
+		return EXIT_RUNTIME;
+	for (i = 0; i < s->sel.n && !s->nothing_msg; i++)
 		if (!s->sel.pats[i].matched && !s->quiet)
 			fprintf(stderr, "ptap: %s: -e '%s' matched no probe in the traced processes\n",
 				s->name, s->sel.pats[i].text);
@@ -370,6 +392,26 @@ int session_run(struct session *s)
 	return EXIT_OK;
 }
 
+/*
+ * What an event cost the traced threads, from the tracer's estimate,
+ * never more than the clock allows (tracer.h): "at most" when the clock
+ * cut the estimate.
+ */
+static void session_cost_summary(struct session *s, const struct tracer_stats *st)
+{
+	static const struct tracer_cost start;
+	bool bounded;
+	uint64_t held;
+
+	tracer_cost_sample(s->tracer, &s->cost);
+	held = tracer_cost_held(&start, &s->cost, &bounded);
+	if (!st->hits || !st->stop_ns || !held)
+		return;
+	fprintf(stderr, "; each event cost the target %s %.1f us (%.1f in ptap)",
+		bounded ? "at most" : "about", (double)held / (double)st->hits / 1e3,
+		(double)st->handle_ns / (double)st->hits / 1e3);
+}
+
 void session_summary(struct session *s)
 {
 	struct tracer_stats st;
@@ -383,10 +425,7 @@ void session_summary(struct session *s)
 	if (st.strcache_hits + st.strcache_misses)
 		fprintf(stderr, "; names from the string cache %llu, read %llu",
 			(unsigned long long)st.strcache_hits, (unsigned long long)st.strcache_misses);
-	if (tracer_cost_per_event(s->tracer))
-		fprintf(stderr, "; each event cost the target about %.1f us (%.1f in ptap)",
-			tracer_cost_per_event(s->tracer) / 1e3,
-			st.hits ? (double)st.handle_ns / (double)st.hits / 1e3 : 0.0);
+	session_cost_summary(s, &st);
 	fputc('\n', stderr);
 }
 
@@ -397,4 +436,6 @@ void session_free(struct session *s)
 	tracer_free(s->tracer);
 	selection_free(&s->sel);
 	free(s->pids);
+	free(s->unarmed_why);
+	free(s->nothing_msg);
 }
