@@ -147,7 +147,7 @@ sl=$!
 on_exit "kill $sl"
 run_status "$PTAP" top -b -p "$sl"
 is "$RC" 1 "-p of sleep: exit 1"
-like "$ERR" "^ptap: top: nothing to trace: pid $sl \(/usr/bin/sleep\) is not a Python: none of its [0-9]+ modules is a Python interpreter or has stapsdt probes, so python:function__entry cannot fire unless it runs one$" \
+like "$ERR" "^ptap: top: nothing to trace: pid $sl \(/usr/bin/sleep\) is not a Python: none of its [0-9]+ modules is a Python interpreter or has stapsdt probes, so python:function__entry or python:function__return cannot fire unless it runs one$" \
 	"  ... naming /usr/bin/sleep and why"
 is "$OUT" "" "  ... and no table"
 is "$(tracer_of "$sl")" 0 "  ... and sleep let go"

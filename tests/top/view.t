@@ -33,7 +33,7 @@ LONG=a_function_with_a_rather_long_name_indeed
 # expect LINE: the calls of the function on that line
 expect() {
 	case $1 in
-	1) echo 1 ;;
+	0 | 1) echo 1 ;;     # <module>: line 0 or 1 as CPython reports it
 	42) echo 100 ;;
 	*) echo $(($1 - 1)) ;;
 	esac
@@ -51,7 +51,7 @@ table_ok() {
 		esac
 		want=f_$(printf %02d $((line - 2)))
 		[ "$line" = 42 ] && want=$LONG
-		[ "$line" = 1 ] && want="<module>"
+		[ "$line" -le 1 ] && want="<module>"
 		[ "$func" = "$want" ] || [[ "$func" == *... && "$want" == "${func%...}"* ]] ||
 			{ bad=$((bad + 1)); diag "function: $func for $want"; }
 	done < <(awk '/^ *PID /{t=1; next} t && $1 ~ /^[0-9]+$/' "$TMP/screen")
@@ -68,44 +68,45 @@ see " $LONG +100 " "rows.py's calls counted"
 pid=$(awk '/^ *PID /{getline; print $1; exit}' "$TMP/screen")
 
 # The height is filled: 30 lines less 4 above and 2 below the table.
-see "rows 1-24 of [0-9]+$" "the table fills the height: 24 rows of more, the position shown"
+see "rows 1-24 of [0-9]+( |$)" "the table fills the height: 24 rows of more, the position shown"
 is "$(awk '/^ *PID /{t=1; next} t && $1 ~ /^[0-9]+$/' "$TMP/screen" | wc -l)" 24 "  ... 24 rows drawn"
 
 key /
 key -l rows.py
 key Enter
-see "rows 1-24 of 42$" "filter rows.py: its 42 frames, 24 shown"
+see "rows 1-24 of 42( |$)" "filter rows.py: its 42 frames, 24 shown"
 is "$(first_row)" "42 $LONG 100" "the busiest first"
 r=$(table_ok "$pid")
 ok $? "every row exact ($r)"
 
 # Scrolling.
 key Down
-see "rows 2-25 of 42$" "Down: one row further"
+see "rows 2-25 of 42( |$)" "Down: one row further"
 is "$(first_row)" "41 f_39 40" "  ... f_39 at the top"
 key NPage
-see "rows 19-42 of 42$" "PgDn: a page further, no further than the end"
-is "$(last_row)" "2 f_00 1" "  ... the last row, f_00 (after <module>, line 1)"
+see "rows 19-42 of 42( |$)" "PgDn: a page further, no further than the end"
+is "$(last_row)" "2 f_00 1" "  ... the last row, f_00 (after <module>, also 1 call, at a lower line)"
 key Home
-see "rows 1-24 of 42$" "Home: the first page"
+see "rows 1-24 of 42( |$)" "Home: the first page"
 key End
-see "rows 19-42 of 42$" "End: the last page"
+see "rows 19-42 of 42( |$)" "End: the last page"
 key Up
-see "rows 18-41 of 42$" "Up: one row back"
+see "rows 18-41 of 42( |$)" "Up: one row back"
 key PPage
-see "rows 1-24 of 42$" "PgUp: a page back, not before the first"
+see "rows 1-24 of 42( |$)" "PgUp: a page back, not before the first"
 
 # Sorted by line, the busy function is the last row: End reaches it.
 key '<' '<'
-see "sort LINE, ascending" "< <: sort by LINE"
-see "rows 1-24 of 42$" "  ... from the first row"
+wait_for 20 eval 'on_screen "rows 1-24 of 42( |$)" && [ "$(first_row | cut -d " " -f 2)" = "<module>" ]'
+ok $? "< <: sorted by LINE (<module> first), from the first row"
 key End
-see "rows 19-42 of 42$" "End, sorted by LINE"
+see "rows 19-42 of 42( |$)" "End, sorted by LINE"
 is "$(last_row)" "42 $LONG 100" "  ... the busiest function reached at the end"
 r=$(table_ok "$pid")
 ok $? "  ... every row exact ($r)"
 key '>' '>'
-see "sort CALLS, most first" "> >: back to CALLS"
+wait_for 20 eval 'on_screen "rows 1-24 of 42( |$)" && [ "$(first_row)" = "42 $LONG 100" ]'
+ok $? "> >: sorted by CALLS again, the busiest first"
 
 # Stable widths: a filter that leaves only short names keeps the columns.
 x_calls() { awk '/^ *PID /{print index($0, "CALLS"); exit}' "$TMP/screen"; }
@@ -113,13 +114,13 @@ on_screen "CALLS"
 before=$(x_calls)
 key Escape / f _ 0 Enter
 see 'filter "f_0"' "filter f_0: the short names only"
-see "rows 10 of 10$" "  ... f_00 to f_09"
+see "rows 10 of 10( |$)" "  ... f_00 to f_09"
 is "$(x_calls)" "$before" "the columns stay where they were (CALLS at column $before)"
 key Escape
 key /
 key -l rows.py
 key Enter
-see "rows 1-24 of 42$" "filter rows.py again"
+see "rows 1-24 of 42( |$)" "filter rows.py again"
 
 # Narrow terminals: numbers whole, the file name shortened first.
 $TM resize-window -t top -x 40 -y 20
@@ -130,15 +131,15 @@ like "$(grep " 100$" "$TMP/screen")" "^ *$pid \.\.\.[^ ]* +42 a_function\S*\.\.\
 	"  ... the file name shortened (from the left), then the long function name"
 is "$(awk 'length($0) > 40' "$TMP/screen" | wc -l)" 0 "  ... no line wider than 40"
 $TM resize-window -t top -x 60 -y 20
-see "^ *PID FILENAME +LINE FUNCTION +CALLS +%$" "60 columns: the % column back"
+see "^ *PID FILENAME +LINE FUNCTION +CALLS +OWN +TOTAL$" "60 columns: the times back (OWN, TOTAL before %)"
 r=$(table_ok "$pid")
 ok $? "60 columns: every row exact ($r)"
-like "$(grep " f_39 " "$TMP/screen")" "^ *$pid \.\.\.[^ ]* +41 f_39 +40 +[0-9.]+$" "  ... short names whole"
+like "$(grep " f_39 " "$TMP/screen")" "^ *$pid \.\.\.[^ ]* +41 f_39 +40 +[0-9.]+[mun]?s +[0-9.]+[mun]?s$" "  ... short names whole"
 $TM resize-window -t top -x 20 -y 5
 see "^ptap top +running$" "20x5: the title keeps its words apart"
 like "$(sed -n 4p "$TMP/screen")" "^ *PID +LINE +[A-Z]* *CALLS$" "20x5: the numbers' titles whole"
 $TM resize-window -t top -x 100 -y 30
-see "rows 1-24 of 42$" "back to 100x30"
+see "rows 1-24 of 42( |$)" "back to 100x30"
 
 # Help: h, ? and F1 open it; q, Esc and h close it without quitting.
 key h
@@ -205,7 +206,7 @@ see "is a Python built without --with-dtrace" "  ... and the table says why"
 key q
 top_ended
 is "$TOP_RC" 1 "  ... q: exit 1"
-like "$(cat "$TMP/top.err")" "^ptap: top: nothing to trace: pid [0-9]+ \($SAMPLES/python3\.9\) is a Python built without --with-dtrace, so it has no stapsdt markers and python:function__entry can never fire; Debian's /usr/bin/python3\.11 \(package python3\.11\) has them; the command was ended$" \
+like "$(cat "$TMP/top.err")" "^ptap: top: nothing to trace: pid [0-9]+ \($SAMPLES/python3\.9\) is a Python built without --with-dtrace, so it has no stapsdt markers and python:function__entry or python:function__return can never fire; Debian's /usr/bin/python3\.11 \(package python3\.11\) has them; the command was ended$" \
 	"  ... said again on stderr"
 
 # ---------------------------------------------------------------------

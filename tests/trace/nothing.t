@@ -12,7 +12,8 @@ DEB="can never fire; Debian's /usr/bin/python3\.11 \(package python3\.11\) has t
 
 # Launched: stopped at once (the sample would wait for ever on --go).
 mkfifo "$TMP/go"
-for c in "trace|python:\*" "top -b|python:function__entry" "top --json|python:function__entry" \
+for c in "trace|python:\*" "top -b|python:function__entry or python:function__return" \
+	"top --json|python:function__entry or python:function__return" \
 	"flow|python:function__entry or python:function__return" \
 	"monitor|python:gc__start, python:gc__done, python:import__find__load__start, python:import__find__load__done or python:audit" \
 	"monitor --stack|python:gc__start, .* or python:audit" "monitor -e audit|python:audit"; do
