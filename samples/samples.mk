@@ -20,7 +20,7 @@ SAMPLES := \
 	$(SB)/operands-nopie $(SB)/operands-pie \
 	$(SB)/semaphores-nopie $(SB)/semaphores-pie \
 	$(SB)/libprobes.so $(SB)/linked $(SB)/dlopen \
-	$(SB)/embed $(SB)/hostile
+	$(SB)/embed $(SB)/hostile $(SB)/python3.9
 SAMPLES_CLEAN := $(SB)
 
 $(SB)/operands-nopie: samples/operands.c $(SAMPLE_COMMON)
@@ -94,3 +94,9 @@ $(SB)/hostile: samples/hostile.c $(SAMPLE_COMMON)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAMPLE_CFLAGS) -o $@ samples/hostile.c samples/sample.c -pthread
+
+# named as a Python interpreter on purpose (see nomarkers.c)
+$(SB)/python3.9: samples/nomarkers.c $(SAMPLE_COMMON)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAMPLE_CFLAGS) -rdynamic -o $@ samples/nomarkers.c samples/sample.c -pthread

@@ -10,13 +10,15 @@
 # python3.11 (which has the markers), its debug build and its headers; the
 # oracles and tools the tests and benchmarks compare against or drive
 # (binutils, elfutils, gdb, bpftrace, valgrind, clang's sanitizers, afl++,
-# hyperfine, tmux); small process and file utilities; groff for the manual.
+# hyperfine, tmux); headless Chromium, which opens ptap record's flame
+# graphs in the tests; small process and file utilities; groff for the
+# manual.
 set -eu
 
 PACKAGES="build-essential pkg-config libelf-dev libunwind-dev libncurses-dev
 systemtap-sdt-dev python3.11 python3.11-dbg python3.11-dev elfutils binutils
 gdb tmux valgrind bpftrace afl++ hyperfine clang libclang-rt-14-dev procps
-psmisc inotify-tools util-linux python3 groff-base"
+psmisc inotify-tools util-linux python3 groff-base chromium fonts-dejavu-core"
 
 missing=
 for p in $PACKAGES; do

@@ -100,6 +100,20 @@ make_fifo() { mkfifo "$TMP/$1" && echo "$TMP/$1"; }
 # wait_ready FIFO [SECONDS]: print the line read, status 1 on timeout
 wait_ready() { timeout "${2:-30}" head -n 1 "$1"; }
 
+# nap SECONDS: the pause between two polls of a bounded loop
+nap() { read -rt "$1" <> <(:) || true; }
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds; status 1 on timeout
+wait_for() {
+	local _wf_limit=$(($1 * 20)) _wf_n=0
+	shift
+	until "$@"; do
+		_wf_n=$((_wf_n + 1))
+		[ $_wf_n -ge $_wf_limit ] && return 1
+		nap 0.05
+	done
+}
+
 # have CMD: whether a command exists
 have() { command -v "$1" >/dev/null 2>&1; }
 

@@ -712,50 +712,6 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 	return ret;
 }
 
-bool proc_has_armed(const struct tproc *p)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->nmods; i++) {
-		if (p->mods[i].nsems)
-			return true;
-		for (j = 0; j < p->mods[i].nsites; j++)
-			if (p->mods[i].sites[j].kind == SITE_PROBE)
-				return true;
-	}
-	return false;
-}
-
-/*
- * Once a process's startup is over, say so if nothing could be armed in
- * it and it looks like an interpreter the user meant to trace.
- */
-void proc_check_nothing_armed(struct tracer *t, struct tproc *p)
-{
-	const struct tmodule *python = NULL;
-	const char *base, *why;
-	size_t i;
-
-	if ((p->flags & (TP_NOTICED | TP_UNREADABLE)) || proc_has_armed(p) ||
-	    !selection_wants_python(t->cfg.sel))
-		return;         /* (unreadable: said why already) */
-	p->flags |= TP_NOTICED;
-	for (i = 0; i < p->nmods; i++)
-		if (p->mods[i].tm->is_python)
-			python = p->mods[i].tm;
-	if (python) {
-		why = python_missing_function_markers(python->python_version);
-		tracer_notice(t, "pid %d (%s): no selected probe in %s%s%s", p->pid,
-			      p->exe ? p->exe : "?", python->elf->path, why ? ": " : "", why ? why : "");
-		return;
-	}
-	base = p->exe ? strrchr(p->exe, '/') : NULL;
-	base = base ? base + 1 : p->exe;
-	if (base && !strncmp(base, "python", 6))
-		tracer_notice(t, "pid %d (%s) has no stapsdt markers: this Python was built without "
-			      "--with-dtrace; Debian's /usr/bin/python3.11 has them", p->pid, p->exe);
-}
-
 /*
  * Whether the loader's list of objects is consistent (r_debug.r_state ==
  * RT_CONSISTENT): _dl_debug_state is called with RT_ADD or RT_DELETE

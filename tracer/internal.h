@@ -62,6 +62,8 @@ struct tthread {
 	                                resumed, it waits in the kernel until that
 	                                child execs or exits, and cannot stop
 	                                meanwhile; cleared then.  0: none */
+	uint64_t cost_at_ns;         /* its last cost sample (calibrate.c): when, */
+	uint64_t cost_cpu_ns;        /* and its CPU time then (UINT64_MAX unknown) */
 };
 
 /* Whether th is running but held in the kernel by its vfork child. */
@@ -123,9 +125,8 @@ struct site {
  *                exits, and never cleaned on its own.
  * TP_STARTED     its startup is complete: attached, or the loader
  *                reported its first consistent state after exec (or it
- *                has no loader).  "Nothing armed" is judged only then.
- * TP_NOTICED     the "nothing to trace here" notice was given for the
- *                current image; cleared by exec.
+ *                has no loader); process_ready is called then, and a
+ *                consumer judges "nothing armed" only then.
  * TP_UNFOLLOWED  a forked child under --no-follow: at its first stop its
  *                copy of ptap's int3s and semaphores is undone and it is
  *                detached, so it never runs into a trap nobody handles.
@@ -137,7 +138,6 @@ enum {
 	TP_LAUNCHED = 1u << 0,
 	TP_SHARED_MM = 1u << 1,
 	TP_STARTED = 1u << 2,
-	TP_NOTICED = 1u << 3,
 	TP_UNFOLLOWED = 1u << 4,
 	TP_UNREADABLE = 1u << 5,
 };
@@ -201,6 +201,8 @@ struct tracer {
 	cpu_set_t own_cpus;          /* ptap's affinity before pinning */
 	struct tracer_stats stats;
 	bool journal_warned;         /* a journal could not be kept: said once */
+	uint64_t cost_thread_ns;     /* tracer_cost sums (calibrate.c): threads' */
+	uint64_t cost_ceiling_ns;    /* traced time, and of it the time off a CPU */
 	uint64_t woke_ns;            /* when waitpid last returned (0: not in the loop) */
 	struct arch_regs regs;       /* the stopped thread's, at a hit */
 	struct arg_scratch scratch;  /* string bytes of the current event */
@@ -216,6 +218,10 @@ unsigned tracer_stop_signals(void);
 
 /* tracer/calibrate.c */
 uint64_t calibrate_stop_ns(void);
+/* A thread begins to be traced / its time so far goes into the sums
+ * (called when it goes, and for every thread by tracer_cost_sample). */
+void cost_thread_start(struct tthread *th);
+void cost_thread_sample(struct tracer *t, struct tthread *th);
 
 /* tracer/tracee.c: thread and process bookkeeping */
 struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigned flags);
@@ -281,10 +287,8 @@ void proc_forget_image(struct tracer *t, struct tproc *p);
 /* A forked child's copy of parent's int3s and counts: those its memory has. */
 void proc_copy_arming(struct tracer *t, struct tproc *child, struct tproc *parent);
 int proc_disarm(struct tracer *t, struct tproc *p);
-bool proc_has_armed(const struct tproc *p);
 /* Whether p has an int3 of that kind (a loader hook, CPython's hook). */
 bool proc_has_site_kind(const struct tproc *p, enum site_kind kind);
-void proc_check_nothing_armed(struct tracer *t, struct tproc *p);
 int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs);
 bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *s);
 void tracer_modules_free(struct tracer *t);

@@ -367,7 +367,6 @@ static void mark_started(struct tracer *t, struct tproc *p)
 	if (p->flags & TP_STARTED)
 		return;
 	p->flags |= TP_STARTED;
-	proc_check_nothing_armed(t, p);
 	if (t->hooks->process_ready)
 		t->hooks->process_ready(t->ctx, p->pid);
 }
@@ -501,7 +500,7 @@ static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 	journal_open(&p->journal, p->pid);      /* the old image's entries are void */
 	thread_journal_pin(th);                 /* not that of its CPU */
 	journal_check(t, p);
-	p->flags &= ~(TP_STARTED | TP_NOTICED | TP_UNREADABLE);
+	p->flags &= ~(TP_STARTED | TP_UNREADABLE);
 	free(p->exe);
 	p->exe = procmaps_exe_path(p->pid);
 	if (t->hooks->process_exec)

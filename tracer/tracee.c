@@ -49,6 +49,7 @@ struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigne
 	th->proc = p;
 	th->flags = flags;
 	th->pinned_cpu = -1;
+	cost_thread_start(th);
 	p->nthreads++;
 	u64map_put(&t->threads, (uint64_t)tid, th);
 	t->stats.threads++;
@@ -59,6 +60,7 @@ void thread_forget(struct tracer *t, struct tthread *th)
 {
 	struct tproc *p = th->proc;
 
+	cost_thread_sample(t, th);
 	u64map_del(&t->threads, (uint64_t)th->tid);
 	if (p->mem.pid == th->tid) {
 		/* its memory was reached through this thread: through another
@@ -421,7 +423,6 @@ static int attach_process(struct tracer *t, pid_t pid, unsigned flags, char **wh
 	p->flags |= TP_STARTED;
 	if (t->hooks->process_start)
 		t->hooks->process_start(t->ctx, pid, 0);
-	proc_check_nothing_armed(t, p);
 	if (t->hooks->process_ready)
 		t->hooks->process_ready(t->ctx, pid);
 	return 0;

@@ -103,8 +103,10 @@ int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_in
 	return 0;
 }
 
-uint64_t tracer_cost_per_event(const struct tracer *t)
+uint64_t tracer_hit_overhead_ns(const struct tracer *t)
 {
+	/* a hit here is a ptrace stop: its whole cost is the thread's wait,
+	 * the calibrated stop and resume plus ptap's mean handling */
 	if (!t->stats.hits || !t->stats.stop_ns)
 		return 0;
 	return t->stats.stop_ns + t->stats.handle_ns / t->stats.hits;

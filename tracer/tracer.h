@@ -84,8 +84,8 @@ struct tracer_stats {
 	uint64_t semaphores;        /* semaphores currently raised by ptap */
 	uint64_t handle_ns;         /* ptap's time from waking at a hit to resuming it, summed */
 	uint64_t stop_ns;           /* the kernel's share of one hit: trap, stop, wake-up
-	                               and resume with no work, measured at start when
-	                               cfg.calibrate (0 otherwise) */
+	                               and resume with no work, the median measured at
+	                               start when cfg.calibrate (0 otherwise) */
 	uint64_t strcache_hits;     /* string arguments answered by the cache */
 	uint64_t strcache_misses;   /* cacheable string arguments read */
 	unsigned processes;         /* currently traced */
@@ -169,12 +169,62 @@ void tracer_cleanup_forget(struct tracer *t, pid_t pid);
  * the tracer. */
 int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_info *info);
 /*
- * What one event costs the traced thread, in ns: the calibrated stop and
- * resume plus ptap's mean handling time; 0 until measured.  With the event
- * rate r (per second) a single-threaded target spends r * cost / 1e9 of
- * its time stopped, and runs 1 / (1 - that) times slower than untraced.
+ * What tracing costs the traced threads, in a form every engine can
+ * fill: the time they spent on tracing instead of their own work.
+ *
+ *   ptrace engine: the time they sat stopped at hits.  It is estimated
+ *     hit by hit (the kernel's round trip of a breakpoint stop, measured
+ *     at start when cfg.calibrate, plus ptap's handling of the hit,
+ *     measured each time) and bounded by the clock: a stopped thread is
+ *     off its CPU, so the ceiling is the threads' time off a CPU (wall
+ *     time minus CPU time, from /proc, per thread).
+ *   An engine whose hits run inside the target does not stop it: there
+ *     the figure is the time the threads spent in its hit code, and the
+ *     ceiling their CPU time.
+ *
+ * Neither counts what tracing costs beyond that: caches refilled after
+ * a stop, or the interpreter's slower path while a semaphore is raised.
+ * A sample holds sums since tracer_new; the cost of a stretch of time is
+ * the difference of two samples (tracer_cost_held), and its share of the
+ * threads' time that held time over the difference of thread_ns.
  */
-uint64_t tracer_cost_per_event(const struct tracer *t);
+struct tracer_cost {
+	uint64_t events;            /* hits delivered */
+	uint64_t estimate_ns;       /* the engine's estimate of the time held */
+	uint64_t ceiling_ns;        /* the most the clock allows it to be */
+	uint64_t thread_ns;         /* the traced threads' time while traced,
+	                               summed over threads (wall x threads) */
+};
+
+/* Take a sample now (reads /proc for each traced thread). */
+void tracer_cost_sample(struct tracer *t, struct tracer_cost *c);
+
+/* The time held between two samples (from may be all zeros: since the
+ * start): the estimate, never more than the clock allows.  *bounded, if
+ * given, says whether the clock cut the estimate. */
+static inline uint64_t tracer_cost_held(const struct tracer_cost *from, const struct tracer_cost *to,
+					bool *bounded)
+{
+	uint64_t est = to->estimate_ns - from->estimate_ns, ceil = to->ceiling_ns - from->ceiling_ns;
+
+	if (bounded)
+		*bounded = est > ceil;
+	return est > ceil ? ceil : est;
+}
+
+/*
+ * What one hit adds to the elapsed time of the thread that hit, in ns:
+ * between two consecutive events of a thread, the engine ran once on its
+ * behalf (the first event's handling after its timestamp, the second's
+ * trap and wake-up before it), so the thread's own code ran for the gap
+ * less this.  Consumers that time frames (top, record) subtract it from
+ * every gap.  An engine returns its own measure: the ptrace engine, the
+ * calibrated stop and resume plus ptap's mean handling time (0 without
+ * cfg.calibrate or before the first hit); an engine whose hits do not
+ * stop the thread, the few instructions a hit runs in the target, or 0
+ * when that is below what a clock shows.
+ */
+uint64_t tracer_hit_overhead_ns(const struct tracer *t);
 
 /* Nanoseconds since tracer_new, on the events' clock. */
 uint64_t tracer_elapsed_ns(const struct tracer *t);

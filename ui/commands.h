@@ -21,6 +21,7 @@ int cmd_list(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_flow(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 

@@ -15,7 +15,9 @@
  * and a generator fires return at each yield and entry at each resume.
  * What cannot be balanced is a return from a call that began before ptap
  * attached: it is printed at depth 0 and leaves the depth at 0 (counted,
- * and reported at the end), so the depth never goes negative.
+ * and reported at the end), so the depth never goes negative.  The
+ * stacks are ui/callstack.c's, which top and record time; flow keeps
+ * them untimed and needs only their depth.
  *
  * --function NAME keeps, per thread, only what happens from the entry of
  * a call of NAME to its matching return (the depth at which it entered),
@@ -28,64 +30,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hashmap.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "ui/callstack.h"
 #include "ui/commands.h"
 #include "ui/flow_labels.h"
 #include "ui/format.h"
 #include "ui/session.h"
 
-/* One traced thread's place in its call tree. */
-struct flow_thread {
-	pid_t pid;                  /* its process, to forget it with the process */
-	int depth;                  /* calls entered and not returned, never < 0 */
-	int window;                 /* --function: the depth at which the selected
-	                               call was entered, -1 outside any */
-};
-
 struct flow_ctx {
 	struct session *s;
 	const char *function;       /* --function glob, or NULL */
 	int max_depth;              /* --max-depth, 0 = no limit */
-	struct u64map threads;      /* tid -> struct flow_thread */
+	struct callstack stacks;    /* depth per thread (untimed); a thread's
+	                               mark is the depth at which the selected
+	                               call was entered, -1 outside any */
 	struct labels labels;
-	uint64_t unmatched;         /* returns seen at depth 0 */
 };
 
 enum { FLOW_OPT_FUNCTION = 0x1200, FLOW_OPT_MAX_DEPTH };
 
-static struct flow_thread *flow_thread_get(struct flow_ctx *c, const struct event *ev)
-{
-	struct flow_thread *ft = u64map_get(&c->threads, (uint64_t)ev->tid);
-
-	if (ft && ft->pid == ev->pid)
-		return ft;
-	if (!ft) {
-		ft = xmalloc(sizeof(*ft));
-		u64map_put(&c->threads, (uint64_t)ev->tid, ft);
-	}
-	/* new, or a tid reused by another process */
-	ft->pid = ev->pid;
-	ft->depth = 0;
-	ft->window = -1;
-	return ft;
-}
-
 /* Forget the threads of pid: it ended, or runs a new program. */
 static void flow_forget(struct flow_ctx *c, pid_t pid)
 {
-	size_t i = 0;
-	uint64_t k;
-	void *v;
-
 	labels_forget(&c->labels, pid);
-	while (u64map_next(&c->threads, &i, &k, &v)) {
-		if (((struct flow_thread *)v)->pid != pid)
-			continue;
-		free(u64map_del(&c->threads, k));
-		i = 0;  /* deletion shifts entries back: start over */
-	}
+	callstack_forget(&c->stacks, pid, 0);
 }
 
 /* A string argument, or "?" when it could not be read. */
@@ -145,7 +114,7 @@ static bool function_selected(const struct flow_ctx *c, const struct value *func
 static void flow_on_event(void *ctx, const struct event *ev)
 {
 	struct flow_ctx *c = ctx;
-	struct flow_thread *ft;
+	struct cs_thread *th;
 	bool entry;
 	int depth;
 
@@ -161,25 +130,23 @@ static void flow_on_event(void *ctx, const struct event *ev)
 	}
 	if (ev->nargs < 3)
 		return;
-	ft = flow_thread_get(c, ev);
+	th = callstack_thread(&c->stacks, ev->pid, ev->tid, ev->time_ns);
 	if (entry) {
-		depth = ft->depth++;
+		depth = (int)th->depth;
+		callstack_enter(&c->stacks, th, 0, ev->time_ns);
 	} else {
-		if (ft->depth)
-			ft->depth--;
-		else
-			c->unmatched++;
-		depth = ft->depth;
+		callstack_leave(&c->stacks, th, ev->time_ns, 0);
+		depth = (int)th->depth;
 	}
 	if (c->function) {
-		if (ft->window < 0) {
+		if (th->mark < 0) {
 			if (!entry || !function_selected(c, &ev->args[1]))
 				return;
-			ft->window = depth;
+			th->mark = depth;
 		}
-		if (!entry && depth == ft->window)
-			ft->window = -1;        /* the selected call returns */
-		depth -= ft->window < 0 ? depth : ft->window;
+		if (!entry && depth == th->mark)
+			th->mark = -1;          /* the selected call returns */
+		depth -= th->mark < 0 ? depth : (int)th->mark;
 	}
 	if (c->max_depth && depth >= c->max_depth)
 		return;
@@ -236,13 +203,7 @@ static int flow_option(void *ctx, int opt, const char *arg)
 
 static void flow_free(struct flow_ctx *c)
 {
-	size_t i = 0;
-	uint64_t k;
-	void *v;
-
-	while (u64map_next(&c->threads, &i, &k, &v))
-		free(v);
-	u64map_free(&c->threads);
+	callstack_free(&c->stacks);
 	labels_free(&c->labels);
 }
 
@@ -268,7 +229,7 @@ int cmd_flow(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.s = &s;
-	u64map_init(&c.threads);
+	callstack_init(&c.stacks, false, NULL, NULL);
 	labels_init(&c.labels);
 	session_init(&s, "flow");
 	s.fixed_probes = "flow chooses its probes itself (python:function__entry and __return); "
@@ -284,10 +245,10 @@ int cmd_flow(int argc, char **argv)
 		fprintf(s.out, "%10s %-20s %s\n", "TIME(us)", "WHO", "CALLS");
 	if (!r)
 		r = session_end(&s, session_run(&s));
-	if (c.unmatched && !s.quiet)
+	if (c.stacks.unmatched && !s.quiet)
 		fprintf(stderr, "ptap: flow: %" PRIu64 " return%s without a matching entry (calls "
-			"already running when tracing began) shown at depth 0\n", c.unmatched,
-			c.unmatched == 1 ? "" : "s");
+			"already running when tracing began) shown at depth 0\n", c.stacks.unmatched,
+			c.stacks.unmatched == 1 ? "" : "s");
 out:
 	session_free(&s);
 	flow_free(&c);

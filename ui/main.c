@@ -12,6 +12,7 @@ const struct command commands[] = {
 	{ "list", cmd_list, "list the stapsdt probes of files or of a running process" },
 	{ "trace", cmd_trace, "print every hit of the selected probes, with its arguments" },
 	{ "top", cmd_top, "the Python functions called most, refreshed every interval" },
+	{ "record", cmd_record, "every Python call stack, timed: a flame graph, speedscope, Chrome trace" },
 	{ "flow", cmd_flow, "calls and returns of Python functions, indented by depth per thread" },
 	{ "monitor", cmd_monitor, "CPython's garbage collections, imports and audit events" },
 	{ "cleanup", cmd_cleanup, "undo what a ptap killed while attached left in a process" },

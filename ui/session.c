@@ -28,7 +28,9 @@ const char session_options_help[] =
 	"      --no-follow         do not trace forked children\n"
 	"      --no-pin            do not keep ptap and the target on one CPU\n"
 	"      --no-string-cache   read CPython's file and function names on every hit\n"
-	"  -q, --quiet             no progress messages on standard error\n";
+	"  -q, --quiet             no progress messages on standard error\n"
+	"  -f, --follow            accepted for strace's sake: forked children are\n"
+	"                          followed by default (--no-follow to stay out)\n";
 
 /* "ptap: COMMAND: message" on stderr; the message may quote names from
  * the system (a path, another process's name), escaped as fputs_safe does. */
@@ -111,6 +113,11 @@ int session_option(struct session *s, int opt, const char *arg)
 	case SESSION_OPT_NO_FOLLOW:
 		s->cfg.no_follow = true;
 		return 1;
+	case 'f':
+		fprintf(stderr, "ptap: %s: note: -f changes nothing: threads and forked children "
+			"are followed by default (--no-follow to stay in the first process)\n",
+			s->name);
+		return 1;
 	case SESSION_OPT_NO_PIN:
 		s->cfg.no_pin = true;
 		return 1;
@@ -170,6 +177,12 @@ static void wrap_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
 
+	/* the tracer's cost is sampled now and then, so that threads that
+	 * end are counted with their CPU time (tracer.h) */
+	if (now - s->cost_at_ns >= 1000000000u) {
+		tracer_cost_sample(s->tracer, &s->cost);
+		s->cost_at_ns = now;
+	}
 	if (s->user_hooks.tick)
 		s->user_hooks.tick(s->user_ctx, now);
 	session_check_output(s);
@@ -193,7 +206,9 @@ static void wrap_ready(void *ctx, pid_t pid)
 {
 	struct session *s = ctx;
 
-	s->user_hooks.process_ready(s->user_ctx, pid);
+	session_ready(s, pid);
+	if (s->user_hooks.process_ready)
+		s->user_hooks.process_ready(s->user_ctx, pid);
 }
 
 static void wrap_exit(void *ctx, pid_t pid, int status)
@@ -295,7 +310,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	char *why;
 	size_t i;
 	pid_t pid;
-	int err;
+	int err, armed = 0;
 
 	if (s->output) {
 		int fd = open(s->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -326,7 +341,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		.tick = wrap_tick,
 		.process_start = s->user_hooks.process_start ? wrap_start : NULL,
 		.process_exec = s->user_hooks.process_exec ? wrap_exec : NULL,
-		.process_ready = s->user_hooks.process_ready ? wrap_ready : NULL,
+		.process_ready = wrap_ready,
 		.process_exit = s->user_hooks.process_exit ? wrap_exit : NULL,
 		.notice = s->user_hooks.notice ? wrap_notice : NULL,
 		.paused = wrap_paused,
@@ -334,17 +349,23 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	if (!s->user_hooks.tick && !s->cfg.tick_ms)
 		s->cfg.tick_ms = 200;   /* to notice a broken output while idle */
 	s->tracer = tracer_new(&s->cfg, w, s);
+	s->cost_at_ns = now_ns();
 	for (i = 0; i < s->npids; i++) {
 		if (tracer_signal_pending())
 			break;  /* stop now: attaching the rest would only delay it */
+		s->attaching = true;
 		tracer_get_stats(s->tracer, &before);
 		err = tracer_attach(s->tracer, s->pids[i], &why);
+		s->attaching = false;
 		if (err) {
 			session_say(s, "%s", why);
 			free(why);
 			continue;
 		}
 		s->attached++;
+		if (session_attached_nothing(s, s->pids[i]))
+			continue;
+		armed++;
 		tracer_get_stats(s->tracer, &after);
 		if (!s->quiet)
 			fprintf(stderr, "ptap: tracing pid %d: %u thread%s, %llu probe site%s armed, "
@@ -357,12 +378,11 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	}
 	if (s->npids && !s->attached && !s->cmd)
 		return tracer_signal_pending() ? EXIT_OK : EXIT_RUNTIME;
-	tracer_get_stats(s->tracer, &after);
-	if (s->attached && !s->cmd && !after.sites_armed) {
-		/* nothing to wait for: say so and let the processes go */
-		fprintf(stderr, "ptap: %s: nothing to trace: no probe matching %s%s in the "
-			"attached process%s\n", s->name, s->sel.pats[0].text,
-			s->sel.n > 1 ? " (or the other patterns)" : "", s->attached > 1 ? "es" : "");
+	if (s->attached && !s->cmd && !armed) {
+		/* nothing to wait for (each process said why): let them go */
+		if (s->attached > 1)
+			fprintf(stderr, "ptap: %s: nothing to trace in any of the %d attached "
+				"processes\n", s->name, s->attached);
 		tracer_request_stop(s->tracer);
 		tracer_run(s->tracer);
 		return EXIT_RUNTIME;
@@ -409,7 +429,9 @@ int session_run(struct session *s)
 		return EXIT_OK;
 	if (err)
 		return EXIT_RUNTIME;
-	for (i = 0; i < s->sel.n; i++)
+	if (s->stop != TSTOP_ERROR && session_nothing_traced(s))
+		return EXIT_RUNTIME;
+	for (i = 0; i < s->sel.n && !s->nothing_msg; i++)
 		if (!s->sel.pats[i].matched && !s->quiet)
 			session_say(s, "-e '%s' matched no probe in the traced processes",
 				    s->sel.pats[i].text);
@@ -436,6 +458,26 @@ int session_end(struct session *s, int status)
 	return status;
 }
 
+/*
+ * What an event cost the traced threads, from the tracer's estimate,
+ * never more than the clock allows (tracer.h): "at most" when the clock
+ * cut the estimate.
+ */
+static void session_cost_summary(struct session *s, const struct tracer_stats *st)
+{
+	static const struct tracer_cost start;
+	bool bounded;
+	uint64_t held;
+
+	tracer_cost_sample(s->tracer, &s->cost);
+	held = tracer_cost_held(&start, &s->cost, &bounded);
+	if (!st->hits || !st->stop_ns || !held)
+		return;
+	fprintf(stderr, "; each event cost the target %s %.1f us (%.1f in ptap)",
+		bounded ? "at most" : "about", (double)held / (double)st->hits / 1e3,
+		(double)st->handle_ns / (double)st->hits / 1e3);
+}
+
 void session_summary(struct session *s)
 {
 	struct tracer_stats st;
@@ -449,10 +491,7 @@ void session_summary(struct session *s)
 	if (st.strcache_hits + st.strcache_misses)
 		fprintf(stderr, "; names from the string cache %llu, read %llu",
 			(unsigned long long)st.strcache_hits, (unsigned long long)st.strcache_misses);
-	if (tracer_cost_per_event(s->tracer))
-		fprintf(stderr, "; each event cost the target about %.1f us (%.1f in ptap)",
-			tracer_cost_per_event(s->tracer) / 1e3,
-			st.hits ? (double)st.handle_ns / (double)st.hits / 1e3 : 0.0);
+	session_cost_summary(s, &st);
 	fputc('\n', stderr);
 }
 
@@ -463,4 +502,6 @@ void session_free(struct session *s)
 	tracer_free(s->tracer);
 	selection_free(&s->sel);
 	free(s->pids);
+	free(s->unarmed_why);
+	free(s->nothing_msg);
 }

@@ -39,11 +39,18 @@ struct session {
 	int attached;                /* processes attached with -p */
 	pid_t launched;              /* the launched command's pid, 0 if none */
 	enum tracer_stop stop;
+	/* when nothing selected can fire (session_why.c) */
+	bool attaching;              /* in session_start's attach loop */
+	char *unarmed_why;           /* why the last process judged has nothing armed */
+	bool never_fires;            /* tracing stopped: nothing selected can ever fire */
+	char *nothing_msg;           /* the message that said so, for a screen to repeat */
+	struct tracer_cost cost;     /* the latest sample, for the summary */
+	uint64_t cost_at_ns;         /* when it was taken */
 };
 
 /* Long options every tracing command accepts; the short ones are in
  * SESSION_SHORT.  A command lists them after its own. */
-#define SESSION_SHORT "e:p:o:qs:"
+#define SESSION_SHORT "e:p:o:qs:f"
 enum {
 	SESSION_OPT_DURATION = 0x1000,
 	SESSION_OPT_NO_FOLLOW,
@@ -61,7 +68,8 @@ enum {
 	{ "no-pin", no_argument, NULL, SESSION_OPT_NO_PIN },                   \
 	{ "json", no_argument, NULL, SESSION_OPT_JSON },                       \
 	{ "no-string-cache", no_argument, NULL, SESSION_OPT_NO_STRING_CACHE }, \
-	{ "string-size", required_argument, NULL, 's' }
+	{ "string-size", required_argument, NULL, 's' },                       \
+	{ "follow", no_argument, NULL, 'f' }
 
 /* The help lines for those options: -e (only for the commands that let
  * the user choose the probes), and all the others. */
@@ -100,5 +108,15 @@ int session_end(struct session *s, int status);
  * string cache figures. */
 void session_summary(struct session *s);
 void session_free(struct session *s);
+
+/* session_why.c: probes of the selection armed in pid (breakpoints). */
+size_t session_armed_in(struct session *s, pid_t pid);
+/* A process is ready (the tracer's hook): judge it if nothing is armed. */
+void session_ready(struct session *s, pid_t pid);
+/* After attaching pid: say why, and true, if nothing is armed in it. */
+bool session_attached_nothing(struct session *s, pid_t pid);
+/* At the end: when nothing selected was ever armed or hit, say why (in
+ * nothing_msg too) and return true if that is final (exit 1). */
+bool session_nothing_traced(struct session *s);
 
 #endif

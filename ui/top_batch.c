@@ -5,18 +5,21 @@
  * columns, then one row per frame, fields separated by blanks and padded
  * into columns:
  *
- *   # time=2.000 interval=1.000 mode=interval events=2843 total=5620 errors=0 unreadable=0 rows=3/3
- *       PID FILENAME                                  LINE FUNCTION   CALLS
- *      4242 /home/me/app/parse.py                       12 tokenize    2310
+ *   # time=2.000 interval=1.000 mode=interval events=2843 total=5620 errors=0 unreadable=0 correction_ns=10210 rows=3/3
+ *       PID FILENAME              LINE FUNCTION     CALLS      OWN(ms)    TOTAL(ms)
+ *      4242 /home/me/app/parse.py   12 tokenize      2310      412.525      980.112
  *
  * A final table, its comment line starting "# final", follows the end
  * of tracing.  File and function names are printed whole; bytes that
  * would break the columns (blanks, control characters: see fputs_safe)
  * are written \xHH and a backslash as \\, so every row splits into
- * exactly five fields.
+ * exactly seven fields.  Times are in milliseconds with three decimals
+ * (microseconds), "-" with --no-times; correction_ns is what was taken
+ * off each hit (0: nothing).
  *
  * JSON: one object per table and line, with the same figures and
- * "rows": [{"pid", "filename", "line", "function", "calls"}, ...].
+ * "rows": [{"pid", "filename", "line", "function", "calls", "own_ns",
+ * "total_ns"}, ...] (times null with --no-times).
  */
 #include "ui/top.h"
 
@@ -55,12 +58,12 @@ void top_batch_text(FILE *f, const struct top_table *t)
 		wfunc = MAX(wfunc, escaped_width(t->rows[i]->function, t->rows[i]->function_len, ESC_FIELD));
 	}
 	fprintf(f, "# %stime=%.3f interval=%.3f mode=%s events=%" PRIu64 " total=%" PRIu64
-		" errors=%" PRIu64 " unreadable=%" PRIu64 " rows=%zu/%zu\n",
+		" errors=%" PRIu64 " unreadable=%" PRIu64 " correction_ns=%" PRIu64 " rows=%zu/%zu\n",
 		t->final ? "final " : "", secs(s->taken_ns), secs(interval_ns(s)),
 		t->cumulative ? "cumulative" : "interval", s->events_last, s->events_total,
-		t->arg_errors, s->unreadable_total, t->nrows, t->nmatched);
-	fprintf(f, "%7s %-*s %6s %-*s %9s\n", "PID", (int)wfile, "FILENAME", "LINE", (int)wfunc,
-		"FUNCTION", "CALLS");
+		t->arg_errors, s->unreadable_total, s->overhead_ns, t->nrows, t->nmatched);
+	fprintf(f, "%7s %-*s %6s %-*s %9s %12s %12s\n", "PID", (int)wfile, "FILENAME", "LINE",
+		(int)wfunc, "FUNCTION", "CALLS", "OWN(ms)", "TOTAL(ms)");
 	for (i = 0; i < t->nrows; i++) {
 		const struct top_row *r = t->rows[i];
 
@@ -68,7 +71,12 @@ void top_batch_text(FILE *f, const struct top_table *t)
 		print_escaped(f, r->filename, r->filename_len, wfile);
 		fprintf(f, " %6" PRId64 " ", r->line);
 		print_escaped(f, r->function, r->function_len, wfunc);
-		fprintf(f, " %9" PRIu64 "\n", top_row_calls(r, t->cumulative));
+		fprintf(f, " %9" PRIu64, top_row_calls(r, t->cumulative));
+		if (s->timed)
+			fprintf(f, " %12.3f %12.3f\n", top_row_time(r, t->cumulative)->own_ns / 1e6,
+				top_row_time(r, t->cumulative)->total_ns / 1e6);
+		else
+			fprintf(f, " %12s %12s\n", "-", "-");
 	}
 	fputc('\n', f);
 	fflush(f);
@@ -83,8 +91,9 @@ void top_batch_json(FILE *f, const struct top_table *t)
 		secs(interval_ns(s)), t->cumulative ? "cumulative" : "interval",
 		t->final ? "true" : "false");
 	fprintf(f, ",\"events\":%" PRIu64 ",\"total_events\":%" PRIu64 ",\"errors\":%" PRIu64
-		",\"unreadable\":%" PRIu64 ",\"matched\":%zu,\"rows\":[", s->events_last,
-		s->events_total, t->arg_errors, s->unreadable_total, t->nmatched);
+		",\"unreadable\":%" PRIu64 ",\"correction_ns\":%" PRIu64 ",\"matched\":%zu,\"rows\":[",
+		s->events_last, s->events_total, t->arg_errors, s->unreadable_total, s->overhead_ns,
+		t->nmatched);
 	for (i = 0; i < t->nrows; i++) {
 		const struct top_row *r = t->rows[i];
 
@@ -92,7 +101,13 @@ void top_batch_json(FILE *f, const struct top_table *t)
 		json_string_n(f, r->filename, r->filename_len);
 		fprintf(f, ",\"line\":%" PRId64 ",\"function\":", r->line);
 		json_string_n(f, r->function, r->function_len);
-		fprintf(f, ",\"calls\":%" PRIu64 "}", top_row_calls(r, t->cumulative));
+		fprintf(f, ",\"calls\":%" PRIu64, top_row_calls(r, t->cumulative));
+		if (s->timed)
+			fprintf(f, ",\"own_ns\":%" PRIu64 ",\"total_ns\":%" PRIu64 "}",
+				top_row_time(r, t->cumulative)->own_ns,
+				top_row_time(r, t->cumulative)->total_ns);
+		else
+			fputs(",\"own_ns\":null,\"total_ns\":null}", f);
 	}
 	fputs("]}\n", f);
 	fflush(f);

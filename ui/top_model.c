@@ -14,6 +14,17 @@
  * start (total).  Rolling an interval walks the entries once; a reset
  * zeroes them but keeps them, so snapshots taken earlier stay valid.
  *
+ * Times come from the call stacks (ui/callstack.c), whose frames are
+ * entry indices: an entry pushes the entry it counted, a return pops,
+ * and the stacks credit own and total time to entries as it accrues,
+ * into the same three periods.  Before a roll or a reset every running
+ * frame is credited up to that moment, so a frame that runs for minutes
+ * shows its time in every interval.  A return on an empty stack is a
+ * frame entered before ptap attached; it is named after the entry of the
+ * same process, file and function if there is one (the return's line is
+ * that of the return statement, not the def line entries have), and its
+ * time in an interval is never more than the interval.
+ *
  * A snapshot copies the counts of every entry at one moment.  The
  * views sort and filter snapshots, never the live table: a paused screen
  * keeps its snapshot and can still be re-sorted or filtered.
@@ -21,22 +32,32 @@
 #define _GNU_SOURCE
 #include "ui/top.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
+#include "tracer/select.h"
 #include "ui/format.h"
 
-const char *const top_col_names[TOP_NCOLS] = { "PID", "FILENAME", "LINE", "FUNCTION", "CALLS" };
-const char *const top_col_keywords[TOP_NCOLS] = { "pid", "filename", "line", "function", "calls" };
+const char *const top_col_names[TOP_NCOLS] = { "PID", "FILENAME", "LINE", "FUNCTION", "CALLS",
+					       "OWN", "TOTAL" };
+const char *const top_col_keywords[TOP_NCOLS] = { "pid", "filename", "line", "function", "calls",
+						  "own", "total" };
 
 static const char unreadable_text[] = "<unreadable>";
 
-void top_model_init(struct top_model *m, uint64_t now_ns)
+static void top_model_credit(void *ctx, uint32_t id, uint64_t own, uint64_t total, uint64_t now);
+
+void top_model_init(struct top_model *m, uint64_t now_ns, bool timed)
 {
+	static const struct callstack_hooks hooks = { .credit = top_model_credit };
+
 	memset(m, 0, sizeof(*m));
 	m->cur_start_ns = now_ns;
 	m->reset_ns = now_ns;
+	m->timed = timed;
+	callstack_init(&m->stacks, timed, &hooks, m);
 }
 
 void top_model_free(struct top_model *m)
@@ -50,6 +71,7 @@ void top_model_free(struct top_model *m)
 	free(m->entries);
 	free(m->slots);
 	free(m->procs);
+	callstack_free(&m->stacks);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -136,51 +158,162 @@ static bool value_text(const struct value *v, const char **s, size_t *len)
 	return false;
 }
 
-void top_model_count(struct top_model *m, pid_t pid, const struct value *file,
-		     const struct value *func, const struct value *line)
+/* The entry of a frame, added if new; ln, fs, ns as top_model_count
+ * makes them. */
+static uint32_t entry_find(struct top_model *m, pid_t pid, int64_t ln, const char *fs,
+			   size_t flen, const char *ns, size_t nlen, uint64_t h)
 {
-	const char *fs, *ns;
-	size_t flen, nlen, i;
 	struct top_entry *e;
-	int64_t ln = 0;
-	uint64_t h;
-	bool ok;
+	size_t i;
 
-	value_int(line, &ln);           /* 0 if unreadable */
-	ok = value_text(file, &fs, &flen);
-	ok &= value_text(func, &ns, &nlen);
-	h = hash_key(pid, ln, fs, flen, ns, nlen);
-	m->events_cur++;
-	m->events_total++;
-	if (unlikely(!ok))
-		m->unreadable_total++;
 	if (likely(m->mask)) {
 		for (i = h & m->mask; m->slots[i]; i = (i + 1) & m->mask) {
 			e = &m->entries[m->slots[i] - 1];
 			if (e->hash == h && e->pid == pid && e->line == ln && e->filename_len == flen &&
 			    e->function_len == nlen && !memcmp(e->function, ns, nlen) &&
-			    !memcmp(e->filename, fs, flen)) {
-				e->cur++;
-				e->total++;
-				return;
-			}
+			    !memcmp(e->filename, fs, flen))
+				return m->slots[i] - 1;
 		}
 	}
-	e = entry_add(m, h, pid, ln, fs, flen, ns, nlen);
-	e->cur = 1;
-	e->total = 1;
+	entry_add(m, h, pid, ln, fs, flen, ns, nlen);
+	return (uint32_t)(m->nentries - 1);
+}
+
+/* Count one function__entry: args are (filename, function, line).
+ * Returns the entry's index. */
+static uint32_t top_model_count(struct top_model *m, pid_t pid, const struct value *file,
+				const struct value *func, const struct value *line)
+{
+	const char *fs, *ns;
+	size_t flen, nlen;
+	struct top_entry *e;
+	int64_t ln = 0;
+	uint32_t idx;
+	bool ok;
+
+	value_int(line, &ln);           /* 0 if unreadable */
+	ok = value_text(file, &fs, &flen);
+	ok &= value_text(func, &ns, &nlen);
+	m->events_cur++;
+	m->events_total++;
+	if (unlikely(!ok))
+		m->unreadable_total++;
+	idx = entry_find(m, pid, ln, fs, flen, ns, nlen, hash_key(pid, ln, fs, flen, ns, nlen));
+	e = &m->entries[idx];
+	e->cur++;
+	e->total++;
+	return idx;
+}
+
+/* The entry a return on an empty stack belongs to: the first one of the
+ * same process, file and function (entries have the def line, a return
+ * the line that returned), else one with the return's line.  Rare: once
+ * per frame that was running when ptap attached. */
+static uint32_t top_model_early(struct top_model *m, pid_t pid, const struct value *file,
+				const struct value *func, const struct value *line)
+{
+	const char *fs, *ns;
+	size_t flen, nlen, i;
+	int64_t ln = 0;
+
+	value_int(line, &ln);
+	value_text(file, &fs, &flen);
+	value_text(func, &ns, &nlen);
+	for (i = 0; i < m->nentries; i++) {
+		const struct top_entry *e = &m->entries[i];
+
+		if (e->pid == pid && e->filename_len == flen && e->function_len == nlen &&
+		    !memcmp(e->function, ns, nlen) && !memcmp(e->filename, fs, flen))
+			return (uint32_t)i;
+	}
+	return entry_find(m, pid, ln, fs, flen, ns, nlen, hash_key(pid, ln, fs, flen, ns, nlen));
+}
+
+void top_model_event(struct top_model *m, const struct event *ev)
+{
+	const struct value *a = ev->args;
+	struct cs_thread *th;
+	uint32_t idx;
+
+	if (unlikely(ev->nargs < 3))
+		return;
+	m->hits_cur++;
+	if (ev->probe->known == KP_PY_ENTRY) {
+		idx = top_model_count(m, ev->pid, &a[0], &a[1], &a[2]);
+		if (!m->timed)
+			return;
+		th = callstack_thread(&m->stacks, ev->pid, ev->tid, ev->time_ns);
+		callstack_enter(&m->stacks, th, idx, ev->time_ns);
+	} else if (ev->probe->known == KP_PY_RETURN && m->timed) {
+		th = callstack_thread(&m->stacks, ev->pid, ev->tid, ev->time_ns);
+		idx = th->depth ? 0 : top_model_early(m, ev->pid, &a[0], &a[1], &a[2]);
+		callstack_leave(&m->stacks, th, ev->time_ns, idx);
+	}
+}
+
+/* Time the stacks credit to an entry.  A frame entered before ptap
+ * attached brings, when it returns, all its time since: an interval (or
+ * the time since a reset) gets no more of it than its own length. */
+static void top_model_credit(void *ctx, uint32_t id, uint64_t own, uint64_t total, uint64_t now)
+{
+	struct top_model *m = ctx;
+	struct top_entry *e = &m->entries[id];
+	uint64_t cur = now > m->cur_start_ns ? now - m->cur_start_ns : 0;
+	uint64_t sum = now > m->reset_ns ? now - m->reset_ns : 0;
+
+	e->time_cur.own_ns += MIN(own, cur);
+	e->time_cur.total_ns += MIN(total, cur);
+	e->time_sum.own_ns += MIN(own, sum);
+	e->time_sum.total_ns += MIN(total, sum);
+}
+
+void top_model_set_overhead(struct top_model *m, uint64_t ns)
+{
+	callstack_set_overhead(&m->stacks, ns);
+}
+
+void top_model_proc_start(struct top_model *m, pid_t pid, uint64_t now_ns)
+{
+	top_model_proc(m, pid)->ended = false;
+	callstack_process_start(&m->stacks, pid, now_ns);
+}
+
+void top_model_proc_end(struct top_model *m, pid_t pid, uint64_t now_ns)
+{
+	callstack_forget(&m->stacks, pid, now_ns);
+}
+
+void top_format_ns(char *buf, size_t size, uint64_t ns)
+{
+	if (!ns)
+		snprintf(buf, size, "0");
+	else if (ns < 999950)
+		snprintf(buf, size, "%.1fus", ns / 1e3);
+	else if (ns < 999950000)
+		snprintf(buf, size, "%.1fms", ns / 1e6);
+	else if (ns < 99995000000ull)
+		snprintf(buf, size, "%.2fs", ns / 1e9);
+	else
+		snprintf(buf, size, "%.0fs", ns / 1e9);
 }
 
 void top_model_roll(struct top_model *m, uint64_t now_ns)
 {
 	size_t i;
 
+	callstack_checkpoint(&m->stacks, now_ns);
 	for (i = 0; i < m->nentries; i++) {
-		m->entries[i].last = m->entries[i].cur;
-		m->entries[i].cur = 0;
+		struct top_entry *e = &m->entries[i];
+
+		e->last = e->cur;
+		e->cur = 0;
+		e->time_last = e->time_cur;
+		memset(&e->time_cur, 0, sizeof(e->time_cur));
 	}
 	m->events_last = m->events_cur;
 	m->events_cur = 0;
+	m->hits_last = m->hits_cur;
+	m->hits_cur = 0;
 	m->last_start_ns = m->cur_start_ns;
 	m->last_end_ns = now_ns;
 	m->cur_start_ns = now_ns;
@@ -191,9 +324,17 @@ void top_model_reset(struct top_model *m, uint64_t now_ns)
 {
 	size_t i;
 
-	for (i = 0; i < m->nentries; i++)
-		m->entries[i].cur = m->entries[i].last = m->entries[i].total = 0;
+	callstack_checkpoint(&m->stacks, now_ns);
+	for (i = 0; i < m->nentries; i++) {
+		struct top_entry *e = &m->entries[i];
+
+		e->cur = e->last = e->total = 0;
+		memset(&e->time_cur, 0, sizeof(e->time_cur));
+		memset(&e->time_last, 0, sizeof(e->time_last));
+		memset(&e->time_sum, 0, sizeof(e->time_sum));
+	}
 	m->events_cur = m->events_last = m->events_total = 0;
+	m->hits_cur = m->hits_last = 0;
 	m->unreadable_total = 0;
 	m->cur_start_ns = m->reset_ns = now_ns;
 	m->last_start_ns = m->last_end_ns = 0;
@@ -224,7 +365,8 @@ void top_snapshot_take(struct top_snapshot *s, const struct top_model *m, uint64
 		const struct top_entry *e = &m->entries[i];
 		struct top_row *r;
 
-		if (!e->last && !e->total)
+		if (!e->last && !e->total && !e->time_last.total_ns && !e->time_sum.total_ns &&
+		    !e->time_last.own_ns && !e->time_sum.own_ns)
 			continue;
 		r = &s->rows[s->n++];
 		r->filename = e->filename;
@@ -235,10 +377,15 @@ void top_snapshot_take(struct top_snapshot *s, const struct top_model *m, uint64
 		r->line = e->line;
 		r->last = e->last;
 		r->total = e->total;
+		r->time_last = e->time_last;
+		r->time_sum = e->time_sum;
 	}
 	s->events_last = m->events_last;
 	s->events_total = m->events_total;
 	s->unreadable_total = m->unreadable_total;
+	s->hits_last = m->hits_last;
+	s->overhead_ns = m->timed ? m->stacks.overhead_ns : 0;
+	s->timed = m->timed;
 	s->last_start_ns = m->last_start_ns;
 	s->last_end_ns = m->last_end_ns;
 	s->reset_ns = m->reset_ns;
@@ -301,6 +448,14 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 	case TOP_COL_FUNCTION:
 		c = cmp_bytes(a->function, a->function_len, b->function, b->function_len);
 		break;
+	case TOP_COL_OWN:
+		c = -CMP_NUM(top_row_time(a, o->cumulative)->own_ns,
+			     top_row_time(b, o->cumulative)->own_ns);
+		break;
+	case TOP_COL_TOTAL:
+		c = -CMP_NUM(top_row_time(a, o->cumulative)->total_ns,
+			     top_row_time(b, o->cumulative)->total_ns);
+		break;
 	case TOP_COL_CALLS:
 	case TOP_NCOLS:
 		break;
@@ -339,7 +494,8 @@ size_t top_snapshot_select(const struct top_snapshot *s, const struct top_order 
 	for (i = 0; i < s->n; i++) {
 		const struct top_row *r = &s->rows[i];
 
-		if (!top_row_calls(r, o->cumulative))
+		if (!top_row_calls(r, o->cumulative) && !top_row_time(r, o->cumulative)->total_ns &&
+		    !top_row_time(r, o->cumulative)->own_ns)
 			continue;
 		if (flen && !row_matches(r, o->filter, flen))
 			continue;

@@ -12,7 +12,7 @@ run_status "$PTAP" top -b --cumulative -n 0 -d 60 -- "$PY" "$TOPC" --expect "$TM
 is "$RC" 0 "launched, --cumulative: exit status 0, the command's"
 is "$($TABLES text "$TMP/out" count)" "1 1" "one table, the final one"
 like "$(head -n 2 "$TMP/out")" "^# final time=[0-9.]+ interval=[0-9.]+ mode=cumulative events=[0-9]+ total=[0-9]+ errors=0 unreadable=0 rows=([0-9]+)/\1
- +PID FILENAME +LINE FUNCTION +CALLS$" "comment line with the figures, then the column names"
+ +PID FILENAME +LINE FUNCTION +CALLS +OWN\(ms\) +TOTAL\(ms\)$" "comment line with the figures, then the column names"
 r=$($TABLES text "$TMP/out" expect "$TMP/c.expect" --last)
 ok $? "--cumulative: exact calls for every function of topcounts ($r)"
 r=$($TABLES text "$TMP/out" order)
@@ -49,10 +49,10 @@ ok $? "--json: events of each interval = the sum of its rows ($r)"
 r=$($TABLES json "$TMP/out" order)
 ok $? "--json: rows in order ($r)"
 last=$(tail -n 1 "$TMP/out")
-like "$last" '^\{"time":[0-9.]+,"interval":[0-9.]+,"mode":"interval","final":true,"events":[0-9]+,"total_events":[0-9]+,"errors":0,"unreadable":0,"matched":[0-9]+,"rows":\[' \
+like "$last" '^\{"time":[0-9.]+,"interval":[0-9.]+,"mode":"interval","final":true,"events":[0-9]+,"total_events":[0-9]+,"errors":0,"unreadable":0,"correction_ns":[0-9]+,"matched":[0-9]+,"rows":\[' \
 	"--json: the keys, the last object final"
-like "$(head -n 1 "$TMP/out")" '"rows":\[\{"pid":[0-9]+,"filename":"[^"]+","line":[0-9]+,"function":"[^"]+","calls":[0-9]+\}' \
-	"--json: rows with pid, filename, line, function, calls"
+like "$(head -n 1 "$TMP/out")" '"rows":\[\{"pid":[0-9]+,"filename":"[^"]+","line":[0-9]+,"function":"[^"]+","calls":[0-9]+,"own_ns":[0-9]+,"total_ns":[0-9]+\}' \
+	"--json: rows with pid, filename, line, function, calls, own_ns, total_ns"
 
 # --- --json --cumulative: the last object holds the totals.
 run_status "$PTAP" top --json --cumulative -n 0 -d 0.1 -- "$PY" "$TOPC" --scale 3 --expect "$TMP/jc.expect"
@@ -87,7 +87,7 @@ before=$(sites "$TC_PID")
 run_status "$PTAP" top -b -d 0.1 --iterations 3 -p "$TC_PID"
 is "$RC" 0 "--iterations 3: exit status 0"
 is "$($TABLES text "$TMP/out" count)" "3 0" "--iterations 3: three tables, no final one"
-like "$(sed -n 2p "$TMP/out")" "^ +PID FILENAME +LINE FUNCTION +CALLS$" "an empty interval still names its columns"
+like "$(sed -n 2p "$TMP/out")" "^ +PID FILENAME +LINE FUNCTION +CALLS +OWN\(ms\) +TOTAL\(ms\)$" "an empty interval still names its columns"
 ok "$(kill -0 "$TC_PID" 2>/dev/null; echo $?)" "--iterations: the target is still running"
 is "$(tracer_of "$TC_PID")" 0 "--iterations: nobody traces it any more"
 is "$(sites "$TC_PID")" "$before" "--iterations: every site byte and semaphore as before"
@@ -104,21 +104,53 @@ for i in range(7): f()
 sys.exit(3)'
 is "$RC" 3 "exit status of the command (3)"
 is "$(grep -c '^# final ' <<<"$OUT")" 1 "a final table after the command ended"
-like "$OUT" "^ +[0-9]+ <string> +2 f +7$" "the command's f: 7 calls from <string> line 2"
+like "$OUT" "^ +[0-9]+ <string> +2 f +7 +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3}$" "the command's f: 7 calls from <string> line 2"
 
-# --- Names with blanks, a backslash and a control byte: five fields a row.
+# --- Names with blanks, a backslash and a control byte: seven fields a row.
 mkdir -p "$TMP/odd dir"
 printf 'def f():\n    pass\nfor i in range(4):\n    f()\n' >"$TMP/odd dir/a\\b"$'\t'"c.py"
 run_status "$PTAP" top -b --cumulative -n 0 -- "$PY" "$TMP/odd dir/a\\b"$'\t'"c.py"
-row=$(grep ' f \+4$' <<<"$OUT")
-like "$row" "^ +[0-9]+ [^ ]*/odd\\\\x20dir/a\\\\\\\\b\\\\x09c\\.py +1 f +4$" \
+row=$(grep ' f \+4 ' <<<"$OUT")
+like "$row" "^ +[0-9]+ [^ ]*/odd\\\\x20dir/a\\\\\\\\b\\\\x09c\\.py +1 f +4 +[0-9]+\\.[0-9]{3} +[0-9]+\\.[0-9]{3}$" \
 	"file name escaped: blank as \\x20, backslash as \\\\, tab as \\x09"
-is "$(awk '{print NF}' <<<"$row")" 5 "  ... and the row has exactly five fields"
+is "$(awk '{print NF}' <<<"$row")" 7 "  ... and the row has exactly seven fields"
 
 # --- Not a terminal: batch mode without -b.
 "$PTAP" top -n 2 -- "$PY" -c 'pass' >"$TMP/auto.out" 2>"$TMP/auto.err"
 like "$(head -n 2 "$TMP/auto.out")" "^# final time=.*
- +PID FILENAME +LINE FUNCTION +CALLS$" "standard output not a terminal: batch mode"
+ +PID FILENAME +LINE FUNCTION +CALLS +OWN\(ms\) +TOTAL\(ms\)$" "standard output not a terminal: batch mode"
+
+# --- Habits from neighbouring tools: --sort takes the column names as the
+# screen shows them, in any case; -f (strace's "follow forks") changes
+# nothing and says that children are followed anyway.
+run_status "$PTAP" top -b --cumulative -n 0 -d 60 --sort FILENAME -- "$PY" "$TOPC" --expect /dev/null
+is "$RC" 0 "--sort FILENAME: accepted"
+files=$(awk '$1 ~ /^[0-9]+$/ {print $2}' "$TMP/out")
+is "$files" "$(LC_ALL=C sort <<<"$files")" "--sort FILENAME: rows in file name order"
+run_status "$PTAP" top -b --cumulative -n 0 -d 60 --sort Calls -- "$PY" "$TOPC" --expect /dev/null
+is "$RC" 0 "--sort Calls: accepted"
+r=$($TABLES text "$TMP/out" order)
+ok $? "--sort Calls: the calls order ($r)"
+run_status "$PTAP" top -b -f --cumulative -n 0 -d 60 -- "$PY" "$TOPC" --expect /dev/null
+is "$RC" 0 "-f: accepted"
+like "$ERR" "^ptap: top: note: -f changes nothing: threads and forked children are followed by default \(--no-follow to stay in the first process\)$" \
+	"  ... with a note that children are followed by default"
+like "$($TABLES text "$TMP/out" rows)" "alpha 500$" "  ... and the table as without it"
+run_status "$PTAP" top --help
+like "$OUT" "-n, --rows N +show at most N rows \(default: as many as fit on" "--help: -n is the rows"
+like "$OUT" "not top\(1\)'s -n,
+ +which is --iterations here" "  ... not top(1)'s iterations, which --iterations is"
+
+# --- Attached to something that is not a Python: say what it is, exit 1.
+sleep 30 &
+sl=$!
+on_exit "kill $sl"
+run_status "$PTAP" top -b -p "$sl"
+is "$RC" 1 "-p of sleep: exit 1"
+like "$ERR" "^ptap: top: nothing to trace: pid $sl \(/usr/bin/sleep\) is not a Python: none of its [0-9]+ modules is a Python interpreter or has stapsdt probes, so python:function__entry or python:function__return cannot fire unless it runs one$" \
+	"  ... naming /usr/bin/sleep and why"
+is "$OUT" "" "  ... and no table"
+is "$(tracer_of "$sl")" 0 "  ... and sleep let go"
 
 # --- Usage errors.
 for args in "-d 0" "-d x" "-n -1" "--sort bogus" "-e python:line" "--iterations 0" ""; do

@@ -16,6 +16,11 @@ with `tmux capture-pane -p` (one table).  CHECKs:
                            order: calls desc, pid, filename, line, function
     events                 (json) each table's events equal the sum of its
                            rows' calls, when every matched row is shown
+    times EXPECT [TOLERANCE]
+                           the last table's calls of every function in
+                           EXPECT (timing.py's lines) are exact, its own
+                           and total times within TOLERANCE (0.15) of the
+                           expected ones (in milliseconds)
     rows [N]               print the last table's first N rows as
                            "pid basename line function calls"
     sites PID              (FILE: ptap list --json of PID) print every probe
@@ -38,7 +43,8 @@ def unescape(s):
 
 
 def parse_text(path):
-    """Tables as dicts {final, rows: [(pid, filename, line, function, calls)]}."""
+    """Tables as dicts {final, rows: [(pid, filename, line, function, calls,
+    own_ms, total_ms)]}, times None when not kept (--no-times)."""
     tables = []
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
@@ -48,10 +54,14 @@ def parse_text(path):
             elif not line.strip() or line.split()[:2] == ["PID", "FILENAME"]:
                 continue
             else:
-                pid, filename, ln, function, calls = line.split()
+                pid, filename, ln, function, calls, own, total = line.split()
                 tables[-1]["rows"].append((int(pid), unescape(filename), int(ln),
-                                           unescape(function), int(calls)))
+                                           unescape(function), int(calls), ms(own), ms(total)))
     return tables
+
+
+def ms(field):
+    return None if field == "-" else float(field)
 
 
 def parse_json(path):
@@ -62,7 +72,9 @@ def parse_json(path):
             for key in ("time", "interval", "rows", "events"):
                 if key not in o:
                     raise SystemExit("a table without %r: %s" % (key, line[:200]))
-            o["rows"] = [(r["pid"], r["filename"], r["line"], r["function"], r["calls"])
+            o["rows"] = [(r["pid"], r["filename"], r["line"], r["function"], r["calls"],
+                          None if r["own_ns"] is None else r["own_ns"] / 1e6,
+                          None if r["total_ns"] is None else r["total_ns"] / 1e6)
                          for r in o["rows"]]
             tables.append(o)
     return tables
@@ -71,22 +83,25 @@ def parse_json(path):
 def parse_screen(path):
     """The table of a captured screen: rows between the column titles and
     the first line that is not a row."""
-    rows, inside = [], False
+    rows, inside, timed = [], False, False
     with open(path, encoding="utf-8") as f:
         for line in f:
             fields = line.split()
             if fields[:5] == ["PID", "FILENAME", "LINE", "FUNCTION", "CALLS"]:
                 inside = True
+                timed = fields[5:7] == ["OWN", "TOTAL"]
                 continue
             if not inside:
                 continue
             if len(fields) < 5 or not fields[0].isdigit():
                 break
-            pct = "." in fields[-1]     # the % column, when there is room for it
-            if pct:
-                fields.pop()
+            if re.fullmatch(r"[0-9]+\.[0-9]", fields[-1]):
+                fields.pop()            # the % column, when there is room for it
+            own = total = None
+            if timed:
+                total, own = fields.pop(), fields.pop()
             rows.append((int(fields[0]), " ".join(fields[1:-3]), int(fields[-3]), fields[-2],
-                         int(fields[-1])))
+                         int(fields[-1]), own, total))
     return [{"final": False, "rows": rows}]
 
 
@@ -98,7 +113,7 @@ def same_file(shown, real):
 
 
 def order_key(r):
-    pid, filename, ln, function, calls = r
+    pid, filename, ln, function, calls = r[:5]
     return (-calls, pid, filename.encode("utf-8", "surrogateescape"), ln,
             function.encode("utf-8", "surrogateescape"))
 
@@ -126,6 +141,33 @@ def check_expect(tables, args):
     if not bad:
         print("%d functions exact over %d table%s" % (len(expected), len(use),
                                                       "" if len(use) == 1 else "s"))
+    return not bad
+
+
+def check_times(tables, args):
+    """Calls exact, own and total within a tolerance, from the last table."""
+    with open(args[0], encoding="utf-8") as f:
+        expected = [json.loads(x) for x in f if x.strip()]
+    tol = float(args[1]) if len(args) > 1 else 0.15
+    rows = {(r[1], r[2], r[3]): r for r in tables[-1]["rows"]}
+    bad = []
+    for e in expected:
+        r = rows.get((e["filename"], e["line"], e["function"]))
+        name = "%s:%d" % (e["function"], e["line"])
+        if r is None:
+            bad.append("%s: no row" % name)
+            continue
+        if r[4] != e["calls"]:
+            bad.append("%s: %d calls, expected %d" % (name, r[4], e["calls"]))
+        for what, got, want in (("own", r[5], e["own_ms"]), ("total", r[6], e["total_ms"])):
+            if want is None:
+                continue
+            if got is None or abs(got - want) > tol * want:
+                bad.append("%s: %s %s ms, expected %.3f" % (name, what, got, want))
+    for b in bad:
+        print(b)
+    if not bad:
+        print("%d functions: calls exact, times within %g%%" % (len(expected), tol * 100))
     return not bad
 
 
@@ -186,6 +228,8 @@ def main():
         return check_expect(tables, args)
     if check == "order":
         return check_order(tables)
+    if check == "times":
+        return check_times(tables, args)
     if check == "events":
         return check_events(tables)
     if check == "rows":
