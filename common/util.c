@@ -153,31 +153,99 @@ bool glob_match(const char *pattern, const char *s)
 	return fnmatch(pattern, s, 0) == 0;
 }
 
-static bool escape_needed(unsigned char c, unsigned how)
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	if (c < 0x20 || c == 0x7f)
-		return true;
-	if (how & ESC_C)
-		return c == '"' || c == '\\';
-	if (how & ESC_FIELD)
-		return c == ' ' || c == '\\';
-	return false;
+	size_t len, i;
+	uint32_t v;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		v = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		v = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		v = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	/* reject overlong forms, surrogates and values past U+10FFFF */
+	if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) || (len == 4 && v < 0x10000) ||
+	    (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
+		return 0;
+	*cp = v;
+	return len;
 }
 
-void fput_escaped(FILE *f, const char *s, size_t len, unsigned how)
+bool unicode_is_control(uint32_t cp)
 {
-	size_t i = 0, run;
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||     /* C0, DEL, C1 */
+	       (cp >= 0x202a && cp <= 0x202e) ||              /* LRE RLE PDF LRO RLO */
+	       (cp >= 0x2066 && cp <= 0x2069);                /* LRI RLI FSI PDI */
+}
+
+/*
+ * How many bytes at s (n of them) go out escaped, 0 if s[0] goes out as
+ * it is; *plain gets the length of a sequence that goes out as it is.
+ * Beyond C0 and DEL: the UTF-8 forms of the C1 controls (U+0080-U+009F;
+ * U+009B is a CSI to a terminal) and of the bidirectional overrides and
+ * isolates, which reorder what a terminal shows; and a byte 0x80-0x9F
+ * outside valid UTF-8, which is a C1 control to an 8-bit terminal.
+ * Other bytes >= 0x80 pass (UTF-8 names; Latin-1 letters).
+ */
+static size_t escape_len(const unsigned char *s, size_t n, unsigned how, size_t *plain)
+{
+	unsigned char c = s[0];
+	uint32_t cp;
+	size_t len;
+
+	*plain = 1;
+	if (c < 0x80) {
+		if (c < 0x20 || c == 0x7f)
+			return 1;
+		if (how & ESC_C)
+			return c == '"' || c == '\\';
+		if (how & ESC_FIELD)
+			return c == ' ' || c == '\\';
+		return 0;
+	}
+	len = utf8_decode(s, n, &cp);
+	if (!len)
+		return c <= 0x9f;
+	if (unicode_is_control(cp))
+		return len;
+	*plain = len;
+	return 0;
+}
+
+void fput_escaped(FILE *f, const char *str, size_t len, unsigned how)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run, esc = 0, plain;
 	unsigned char c;
 
 	while (i < len) {
 		/* the bytes that go out as they are, in one write */
-		for (run = i; run < len && !escape_needed((unsigned char)s[run], how); run++)
-			;
+		for (run = i; run < len; run += plain)
+			if ((esc = escape_len(s + run, len - run, how, &plain)))
+				break;
 		if (run > i)
 			fwrite(s + i, 1, run - i, f);
 		if (run == len)
 			break;
-		c = (unsigned char)s[run];
+		c = s[run];
 		if (c == '\\')
 			fputs("\\\\", f);
 		else if ((how & ESC_C) && c == '"')
@@ -189,9 +257,28 @@ void fput_escaped(FILE *f, const char *s, size_t len, unsigned how)
 		else if ((how & ESC_C) && c == '\r')
 			fputs("\\r", f);
 		else
-			fprintf(f, "\\x%02x", c);
-		i = run + 1;
+			for (size_t k = 0; k < esc; k++)
+				fprintf(f, "\\x%02x", s[run + k]);
+		i = run + esc;
 	}
+}
+
+size_t escaped_width(const char *str, size_t len, unsigned how)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, w = 0, esc, plain;
+
+	while (i < len) {
+		esc = escape_len(s + i, len - i, how, &plain);
+		if (esc && (s[i] == '\\' || ((how & ESC_C) && strchr("\"\n\t\r", s[i]))))
+			w += 2;
+		else if (esc)
+			w += 4 * esc;
+		else
+			w++;    /* a character: one column (wide ones are rare in names) */
+		i += esc ? esc : plain;
+	}
+	return w;
 }
 
 void fputs_safe(const char *s, FILE *f)

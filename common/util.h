@@ -54,8 +54,11 @@ void log_msg(int level, const char *module, const char *fmt, ...) PRINTF_LIKE(3,
 
 /*
  * Print text that may come from a hostile file or process (probe names,
- * paths, messages quoting them): control bytes are written \xHH, so that
- * nothing can drive the terminal.  Bytes >= 0x80 pass (UTF-8 names).
+ * paths, messages quoting them): every byte of a control character is
+ * written \xHH, so that nothing can drive or reorder the terminal: C0 and
+ * DEL, the C1 controls as UTF-8 (U+0080-U+009F) and as lone bytes
+ * 0x80-0x9F, and the bidirectional overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069).  Other bytes >= 0x80 pass (UTF-8 names).
  */
 void fputs_safe(const char *s, FILE *f);
 /*
@@ -65,6 +68,8 @@ void fputs_safe(const char *s, FILE *f);
  */
 enum { ESC_C = 1, ESC_FIELD = 2 };
 void fput_escaped(FILE *f, const char *s, size_t len, unsigned how);
+/* The columns fput_escaped's output takes (a character one). */
+size_t escaped_width(const char *s, size_t len, unsigned how);
 /* The same, as a malloc'd string (for text printed many times). */
 char *xstrdup_safe(const char *s);
 
@@ -72,6 +77,11 @@ char *xstrdup_safe(const char *s);
  * event, where printf's parsing of its format is most of the cost. */
 void fput_u64(FILE *f, uint64_t v);
 void fput_i64(FILE *f, int64_t v);
+/* The code point of the valid UTF-8 sequence at s (at most n bytes) and
+ * its length; 0 if it is not valid (overlong, surrogate, cut short). */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Whether a code point is one fputs_safe escapes (C0, DEL, C1, bidi). */
+bool unicode_is_control(uint32_t cp);
 
 /* Parse a decimal or 0x-prefixed unsigned number; 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t *out);

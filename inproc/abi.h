@@ -252,6 +252,10 @@ struct ip_header {
 	uint64_t str_overflow;          /* names not interned: a table was full */
 	uint64_t count_overflow;        /* counts lost: the count table was full */
 	uint64_t bad_layout;            /* code objects not as ip_pylayout says */
+	/* what an event costs the thread: the recorder's time (clock units,
+	 * from its timestamp to the event's commit) of about one event in 64 */
+	uint64_t cost_time __attribute__((aligned(IP_LINE)));
+	uint64_t cost_samples;
 	/* the loader's hook: a thread adds one to dl_seq and waits, while
 	 * ptap reads, until ptap has set dl_done to it (FUTEX_WAKE) */
 	uint32_t dl_seq __attribute__((aligned(IP_LINE)));

@@ -705,5 +705,9 @@ void ip_hit(uint64_t *frame, uint32_t site)
 			cache_put(h, s, nk, raw, errmask, (uint32_t)slot, epoch);
 	} else {
 		record_event(h, s, site, val, errmask, t);
+		if (!((t >> 6) & 63)) {         /* a sample of what it cost */
+			add_rlx(&h->cost_time, now(h) - t);
+			add_rlx(&h->cost_samples, 1);
+		}
 	}
 }

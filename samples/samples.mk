@@ -20,7 +20,7 @@ SAMPLES := \
 	$(SB)/operands-nopie $(SB)/operands-pie \
 	$(SB)/semaphores-nopie $(SB)/semaphores-pie \
 	$(SB)/libprobes.so $(SB)/linked $(SB)/dlopen \
-	$(SB)/embed $(SB)/hostile \
+	$(SB)/embed $(SB)/hostile $(SB)/python3.9 \
 	$(SB)/sitecheck-nopie $(SB)/sitecheck-pie
 SAMPLES_CLEAN := $(SB)
 
@@ -106,3 +106,9 @@ $(SB)/sitecheck-pie: samples/sitecheck.c $(SAMPLE_COMMON)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAMPLE_CFLAGS) -fPIE -pie -o $@ samples/sitecheck.c samples/sample.c -pthread
+
+# named as a Python interpreter on purpose (see nomarkers.c)
+$(SB)/python3.9: samples/nomarkers.c $(SAMPLE_COMMON)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAMPLE_CFLAGS) -rdynamic -o $@ samples/nomarkers.c samples/sample.c -pthread

@@ -103,6 +103,20 @@ make_fifo() { mkfifo "$TMP/$1" && echo "$TMP/$1"; }
 # wait_ready FIFO [SECONDS]: print the line read, status 1 on timeout
 wait_ready() { timeout "${2:-30}" head -n 1 "$1"; }
 
+# nap SECONDS: the pause between two polls of a bounded loop
+nap() { read -rt "$1" <> <(:) || true; }
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds; status 1 on timeout
+wait_for() {
+	local _wf_limit=$(($1 * 20)) _wf_n=0
+	shift
+	until "$@"; do
+		_wf_n=$((_wf_n + 1))
+		[ $_wf_n -ge $_wf_limit ] && return 1
+		nap 0.05
+	done
+}
+
 # have CMD: whether a command exists
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -140,6 +154,26 @@ stop_ptap() {
 	wait "$PTAP_PID"
 	PTAP_RC=$?
 	wait "$_ptap_drain" 2>/dev/null
+}
+# stop_ptap_within SECONDS [SIGNAL]: stop_ptap, but a ptap still there
+# after SECONDS is killed (PTAP_RC 137, PTAP_HUNG 1): a hang fails the
+# test instead of holding it until the runner's limit
+stop_ptap_within() {
+	local secs=$1 killer
+	shift
+	[ $# -gt 0 ] && kill "-$1" "$PTAP_PID" 2>/dev/null
+	PTAP_HUNG=0
+	(
+		exec >/dev/null 2>&1
+		timeout "$secs" tail --pid="$PTAP_PID" -f /dev/null
+		[ $? = 124 ] && kill -9 "$PTAP_PID"
+	) &
+	killer=$!
+	wait "$PTAP_PID"
+	PTAP_RC=$?
+	wait "$killer"
+	wait "$_ptap_drain" 2>/dev/null
+	[ "$PTAP_RC" = 137 ] && PTAP_HUNG=1
 }
 
 # ptap_maps PID: the mappings the in-process engine makes (its shared

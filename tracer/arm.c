@@ -37,8 +37,12 @@ static void module_notice(void *ctx, const char *msg)
 	tracer_notice(ctx, "%s", msg);
 }
 
-static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_entry *e)
+/* The probes of the file behind e, from the tracer's cache or read now;
+ * NULL if it cannot be opened for want of file descriptors or memory
+ * (said, and tried again at the next scan). */
+static struct tmodule *module_get(struct tracer *t, struct tproc *p, const struct map_entry *e)
 {
+	pid_t pid = p->mem.pid;
 	struct tmodule *m;
 	struct elf_module *elf;
 	const char *why;
@@ -48,10 +52,16 @@ static struct tmodule *module_get(struct tracer *t, pid_t pid, const struct map_
 	for (m = t->modules; m; m = m->next)
 		if (m->elf && m->elf->dev == e->dev && m->elf->ino == e->ino)
 			return m;
+	fd = procmaps_open(pid, e);
+	if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM) {
+		tracer_notice(t, "pid %d: cannot open %s: %s; its probes are not armed", p->pid,
+			      e->path, strerror(-fd));
+		p->flags |= TP_UNREADABLE;
+		return NULL;
+	}
 	m = xcalloc(1, sizeof(*m));
 	m->next = t->modules;
 	t->modules = m;
-	fd = procmaps_open(pid, e);
 	if (fd < 0) {
 		pr_debug("arm", "pid %d: cannot open %s: %s", pid, e->path, strerror(-fd));
 		return m;       /* an empty module: not retried on every scan */
@@ -185,6 +195,21 @@ bool pmod_add_sem(struct pmod *pm, uint64_t addr)
 	return true;
 }
 
+void journal_check(struct tracer *t, struct tproc *p)
+{
+	char *dir;
+
+	if (likely(!p->journal.err) || p->journal.err == -ESRCH || t->journal_warned ||
+	    t->cfg.no_arm)
+		return;         /* (-ESRCH: the process is gone, nothing to keep) */
+	t->journal_warned = true;
+	dir = journal_dir_name();
+	tracer_notice(t, "pid %d: cannot keep ptap's journal in %s: %s; tracing goes on, but "
+		      "should ptap be killed, 'ptap cleanup' will have to compare the process with "
+		      "its files", p->pid, dir, strerror(-p->journal.err));
+	free(dir);
+}
+
 /* Write an int3 at addr over the byte want; 0, or -errno with a notice. */
 int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what)
 {
@@ -211,6 +236,7 @@ int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, c
 	err = mem_write(&p->mem, addr, &arch_trap_insn, 1);
 	if (err)
 		journal_site(&p->journal, addr, want, true);
+	journal_check(t, p);
 	return err;
 }
 
@@ -227,8 +253,22 @@ static int sem_add(struct tproc *p, uint64_t addr, int delta)
 	return mem_write(&p->mem, addr, &v, sizeof(v));
 }
 
+/*
+ * What cannot be armed in a module the loader may still be mapping (its
+ * code not executable yet, its data not writable yet, or unmapped under
+ * us by a dlclose) is tried again at the next scan, and said only when a
+ * scan with the loader at rest still fails (report); see
+ * proc_scan_modules.
+ */
+static bool arm_later(struct pmod *pm, bool report)
+{
+	if (!report)
+		pm->retry = true;
+	return !report;
+}
+
 static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
-			  const struct proc_maps *maps, const struct probe_info *pi)
+			  const struct proc_maps *maps, const struct probe_info *pi, bool report)
 {
 	uint64_t addr = pi->sdt->semaphore + pm->bias;
 	const struct map_entry *e;
@@ -240,12 +280,15 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 			return;         /* raised already */
 	e = procmaps_find(maps, addr);
 	if (!e || !(e->prot & PROT_WRITE) || e->shared) {
-		tracer_notice(t, "pid %d: semaphore of %s:%s at 0x%llx is not in a private writable "
-			      "mapping; not raised", p->pid, pi->provider, pi->name,
-			      (unsigned long long)addr);
+		if (!arm_later(pm, report))
+			tracer_notice(t, "pid %d: semaphore of %s:%s at 0x%llx is not in a private "
+				      "writable mapping; not raised", p->pid, pi->provider, pi->name,
+				      (unsigned long long)addr);
 		return;
 	}
 	err = sem_add(p, addr, +1);
+	if (err == -EFAULT && arm_later(pm, report))
+		return;
 	if (err) {
 		tracer_notice(t, "pid %d: cannot raise the semaphore of %s:%s at 0x%llx: %s", p->pid,
 			      pi->provider, pi->name, (unsigned long long)addr,
@@ -255,27 +298,31 @@ static void arm_semaphore(struct tracer *t, struct tproc *p, struct pmod *pm,
 	/* journal after: a crash between the two leaves one count raised
 	 * (the probe stays enabled), never one lowered that we did not raise */
 	journal_sem(&p->journal, addr, false);
+	journal_check(t, p);
 	pmod_add_sem(pm, addr);
 	t->stats.semaphores++;
 }
 
 static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
-		      const struct proc_maps *maps, const struct probe_info *pi)
+		      const struct proc_maps *maps, const struct probe_info *pi, bool report)
 {
 	uint64_t addr = pi->sdt->pc + pm->bias;
 	const struct map_entry *e = procmaps_find(maps, addr);
 	const char *why = NULL;
 	char what[160];
 	struct site *s;
+	int err;
 
+	if (u64map_get(&p->sites, addr))
+		return;         /* armed already */
 	snprintf(what, sizeof(what), "%s:%s", pi->provider, pi->name);
 	if (!same_file(e, pm->tm->elf) || !(e->prot & PROT_EXEC)) {
-		tracer_notice(t, "pid %d: site of %s at 0x%llx is not in an executable mapping of %s; "
-			      "not armed", p->pid, what, (unsigned long long)addr, pm->tm->elf->path);
+		if (!arm_later(pm, report))
+			tracer_notice(t, "pid %d: site of %s at 0x%llx is not in an executable mapping "
+				      "of %s; not armed", p->pid, what, (unsigned long long)addr,
+				      pm->tm->elf->path);
 		return;
 	}
-	if (u64map_get(&p->sites, addr))
-		return;
 	if (inproc_enabled(t) && !(p->flags & TP_SHARED_MM)) {
 		struct site js;
 
@@ -290,7 +337,13 @@ static void arm_probe(struct tracer *t, struct tproc *p, struct pmod *pm,
 	} else if (t->cfg.engine == TRACER_ENGINE_INPROC && t->cfg.stopped_hits) {
 		why = "--stack reads the thread stopped at each hit";
 	}
-	if (trap_write(t, p, addr, arch_site_insn, what))
+	err = trap_write(t, p, addr, arch_site_insn, what);
+	if (err == -EFAULT && arm_later(pm, report))
+		return;
+	if (err && err != -EILSEQ && err != -ESRCH)     /* (EILSEQ: said why) */
+		tracer_notice(t, "pid %d: cannot write the int3 of %s at 0x%llx: %s; not armed",
+			      p->pid, what, (unsigned long long)addr, strerror(-err));
+	if (err)
 		return;
 	s = site_new(pm);
 	s->addr = addr;
@@ -308,8 +361,12 @@ static void arm_dlhook(struct tracer *t, struct tproc *p, struct pmod *pm, const
 	const char *why;
 	uint8_t code[16];
 	struct site *s;
+	size_t i;
 	int off;
 
+	for (i = 0; i < pm->nsites; i++)
+		if (pm->sites[i].kind == SITE_DLHOOK)
+			return;         /* in place already */
 	if (!same_file(procmaps_find(maps, fn), pm->tm->elf) || mem_read(&p->mem, fn, code, sizeof(code)))
 		return;
 	/* in-process, a dlopen stops nobody, even after ptap is gone */
@@ -342,18 +399,21 @@ static void pmod_index_sites(struct tproc *p, struct pmod *pm)
 		u64map_put(&p->sites, pm->sites[i].addr, &pm->sites[i]);
 }
 
-static void pmod_arm(struct tracer *t, struct tproc *p, struct pmod *pm, const struct proc_maps *maps)
+/* Arm what is selected in pm and not armed yet (again after a retry). */
+static void pmod_arm(struct tracer *t, struct tproc *p, struct pmod *pm, const struct proc_maps *maps,
+		     bool report)
 {
 	const struct tmodule *tm = pm->tm;
 	size_t i;
 
+	pm->retry = false;
 	for (i = 0; i < tm->elf->nprobes && (tm->narmed || tm->nsem_only); i++) {
 		const struct probe_info *pi = &tm->probes[i];
 
 		if (pi->action == ACT_ARM)
-			arm_probe(t, p, pm, maps, pi);
+			arm_probe(t, p, pm, maps, pi, report);
 		if (pi->action != ACT_NONE && pi->sdt->semaphore)
-			arm_semaphore(t, p, pm, maps, pi);
+			arm_semaphore(t, p, pm, maps, pi, report);
 	}
 	if (tm->elf->dl_debug_state)
 		arm_dlhook(t, p, pm, maps);
@@ -380,13 +440,42 @@ static void pmod_release(struct tracer *t, struct tproc *p, struct pmod *pm)
 	pm->nsites = pm->nsems = 0;
 }
 
-int proc_scan_modules(struct tracer *t, struct tproc *p)
+/* Whether every loadable segment of pm's file is mapped where it belongs
+ * (the loader maps them one by one). */
+static bool pmod_complete(const struct pmod *pm, const struct proc_maps *maps)
+{
+	const struct elf_module *elf = pm->tm->elf;
+	bool found;
+	uint64_t rt;
+	size_t i, j;
+
+	for (j = 0; j < elf->nsegs; j++) {
+		const struct elf_segment *seg = &elf->segs[j];
+
+		found = !seg->filesz;
+		for (i = 0; i < maps->n && !found; i++) {
+			const struct map_entry *e = &maps->v[i];
+
+			found = e->dev == elf->dev && e->ino == elf->ino &&
+				addr_in_mapping(e->start, e->end, e->offset, seg->offset, &rt) &&
+				rt == seg->vaddr + pm->bias;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* One pass over p's maps: new modules taken in and armed, those waiting
+ * for a retry armed again, unmapped ones forgotten.  Failures are said
+ * only with report, and only for a module mapped whole. */
+static int scan_pass(struct tracer *t, struct tproc *p, bool report)
 {
 	struct proc_maps maps;
 	size_t i, j;
 	int err;
 
-	err = procmaps_read(p->pid, &maps);
+	err = procmaps_read(p->mem.pid, &maps);   /* a live thread's: the leader may be gone */
 	if (err)
 		return err;
 	for (i = 0; i < p->nmods; i++)
@@ -399,8 +488,8 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 
 		if (!procmaps_is_file(e) || !(e->prot & PROT_EXEC))
 			continue;
-		tm = module_get(t, p->pid, e);
-		if (!tm->elf || (!tm->elf->nprobes && !tm->elf->dl_debug_state && !tm->tid_desc))
+		tm = module_get(t, p, e);
+		if (!tm || !tm->elf || (!tm->elf->nprobes && !tm->elf->dl_debug_state && !tm->tid_desc))
 			continue;
 		/* the first mapping of the file in address order gives the bias */
 		for (j = 0; j < i; j++)
@@ -415,9 +504,10 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 			memset(pm, 0, sizeof(*pm));
 			pm->tm = tm;
 			pm->bias = bias;
-			if (!t->cfg.no_arm)
-				pmod_arm(t, p, pm, &maps);
+			pm->retry = !t->cfg.no_arm;     /* armed below */
 		}
+		if (pm->retry)
+			pmod_arm(t, p, pm, &maps, report && pmod_complete(pm, &maps));
 		pm->present = true;
 	}
 	inproc_modules_changed(t, p);
@@ -439,6 +529,42 @@ int proc_scan_modules(struct tracer *t, struct tproc *p)
 	return 0;
 }
 
+/* r_debug.r_state of the loader module pm (struct r_debug: int
+ * r_version; link_map *r_map; ElfW(Addr) r_brk; enum r_state r_state, at
+ * offset 24): 0 or -errno. */
+static int loader_state(struct tproc *p, const struct pmod *pm, int32_t *state)
+{
+	return mem_read(&p->mem, pm->tm->r_debug + pm->bias + 24, state, sizeof(*state));
+}
+
+static bool proc_wants_retry(const struct tproc *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmods; i++)
+		if (p->mods[i].retry)
+			return true;
+	return false;
+}
+
+/*
+ * Scan p's modules and arm what is new.  A scan can meet a library half
+ * mapped: attaching while the loader maps one (its code mapped, its data
+ * not yet), or while a dlclose unmaps one.  So a first pass says nothing
+ * of what fails and keeps it for later; if anything failed, a second
+ * pass over fresh maps tries again and reports what fails in a module
+ * mapped whole.  A module still half mapped is tried again at the next
+ * scan: the loader's hook stops the process once the dlopen is complete.
+ */
+int proc_scan_modules(struct tracer *t, struct tproc *p)
+{
+	int err = scan_pass(t, p, false);
+
+	if (!err && proc_wants_retry(p))
+		err = scan_pass(t, p, true);
+	return err;
+}
+
 void proc_forget_image(struct tracer *t, struct tproc *p)
 {
 	size_t i;
@@ -453,7 +579,45 @@ void proc_forget_image(struct tracer *t, struct tproc *p)
 	u64map_free(&p->sites);
 }
 
-void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc *parent)
+/*
+ * A forked child's memory is its parent's at the moment of the fork,
+ * which may come before some of ptap's writes to the parent (attaching
+ * arms a process whose threads run: one may be forking).  So a copied
+ * int3 is kept only if it is in the child's memory, and a copied count
+ * only if the child's semaphore equals the parent's (one less: the fork
+ * came before ptap raised it; tracers alone write semaphores).  Else
+ * the child would be "restored" where nothing was done: a byte it never
+ * had, a count that is not ours.
+ */
+static void pmod_keep_inherited(struct tproc *child, struct tproc *parent, struct pmod *pm)
+{
+	size_t i, n;
+	uint16_t cv, pv;
+	uint8_t byte;
+
+	for (i = n = 0; i < pm->nsites; i++)
+		if (!mem_read(&child->mem, pm->sites[i].addr, &byte, 1) && byte == arch_trap_insn)
+			pm->sites[n++] = pm->sites[i];
+	pm->nsites = n;
+	for (i = n = 0; i < pm->nsems; i++)
+		if (mem_read(&child->mem, pm->sems[i], &cv, sizeof(cv)) ||
+		    mem_read(&parent->mem, pm->sems[i], &pv, sizeof(pv)) || cv != (uint16_t)(pv - 1))
+			pm->sems[n++] = pm->sems[i];
+	pm->nsems = n;
+}
+
+bool proc_has_site_kind(const struct tproc *p, enum site_kind kind)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nmods; i++)
+		for (j = 0; j < p->mods[i].nsites; j++)
+			if (p->mods[i].sites[j].kind == kind)
+				return true;
+	return false;
+}
+
+void proc_copy_arming(struct tracer *t, struct tproc *child, struct tproc *parent)
 {
 	size_t i, j;
 
@@ -477,6 +641,7 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 		dst->sems = xmalloc((src->nsems ? src->nsems : 1) * sizeof(*dst->sems));
 		if (src->nsems)
 			memcpy(dst->sems, src->sems, src->nsems * sizeof(*dst->sems));
+		pmod_keep_inherited(child, parent, dst);
 		for (j = 0; j < dst->nsites; j++) {
 			t->stats.sites_armed += dst->sites[j].kind == SITE_PROBE;
 			t->stats.sites_jump += dst->sites[j].kind == SITE_PROBE && dst->sites[j].jump;
@@ -487,67 +652,115 @@ void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc 
 		t->stats.semaphores += dst->nsems;
 		pmod_index_sites(child, dst);
 	}
+	journal_check(t, child);
+	/* forked before the cache's hook was written: no cache without it */
+	if (child->strcache.state == STRCACHE_ON && !proc_has_site_kind(child, SITE_CODEFREE))
+		child->strcache.state = STRCACHE_UNTRIED;
+}
+
+/*
+ * Whether addr still lies in a mapping of pm's file.  A dlclose may have
+ * unmapped the module before the loader's hook told ptap (the thread is
+ * stopped in the middle of it): its bytes are gone with it, nothing is to
+ * be put back, and another file may be mapped there since.
+ */
+static bool still_mapped(const struct proc_maps *maps, const struct pmod *pm, uint64_t addr)
+{
+	return !maps || same_file(procmaps_find(maps, addr), pm->tm->elf);
+}
+
+/* Put back the bytes under pm's int3s; 0 or the last -errno. */
+static int disarm_sites(struct tracer *t, struct tproc *p, const struct pmod *pm,
+			const struct proc_maps *maps, bool *gone)
+{
+	int err, ret = 0;
+	uint8_t byte;
+	size_t j;
+
+	for (j = 0; j < pm->nsites; j++) {
+		const struct site *s = &pm->sites[j];
+
+		if (!still_mapped(maps, pm, s->addr)) {
+			journal_any_site(&p->journal, s, true);
+			continue;
+		}
+		if (s->jump) {
+			err = inproc_disarm_site(t, p, s);
+			*gone |= err == -ESRCH;
+			if (err && err != -ESRCH && err != -EILSEQ) {
+				tracer_notice(t, "pid %d: cannot restore the bytes at 0x%llx: %s",
+					      p->pid, (unsigned long long)s->addr, strerror(-err));
+				ret = err;
+			}
+			continue;
+		}
+		err = mem_read(&p->mem, s->addr, &byte, 1);
+		if (!err && byte != arch_trap_insn) {
+			tracer_notice(t, "pid %d: the int3 at 0x%llx was changed by someone else "
+				      "(now 0x%02x); left as it is", p->pid, (unsigned long long)s->addr,
+				      byte);
+			continue;
+		}
+		if (!err)
+			err = mem_write(&p->mem, s->addr, &s->orig, 1);
+		*gone |= err == -ESRCH;
+		if (!err)
+			journal_site(&p->journal, s->addr, s->orig, true);
+		if (err && err != -ESRCH) {
+			tracer_notice(t, "pid %d: cannot restore the byte at 0x%llx: %s", p->pid,
+				      (unsigned long long)s->addr, strerror(-err));
+			ret = err;
+		}
+	}
+	return ret;
+}
+
+/* Lower the semaphores pm raised; 0 or the last -errno. */
+static int disarm_sems(struct tracer *t, struct tproc *p, const struct pmod *pm,
+		       const struct proc_maps *maps)
+{
+	int err, ret = 0;
+	size_t j;
+
+	for (j = 0; j < pm->nsems; j++) {
+		err = still_mapped(maps, pm, pm->sems[j]) ? sem_add(p, pm->sems[j], -1) : 0;
+		if (!err)
+			journal_sem(&p->journal, pm->sems[j], true);
+		if (err && err != -ESRCH) {
+			tracer_notice(t, "pid %d: cannot lower the semaphore at 0x%llx: %s", p->pid,
+				      (unsigned long long)pm->sems[j],
+				      err == -EOVERFLOW ? "it is already 0" : strerror(-err));
+			ret = err;
+		}
+	}
+	return ret;
 }
 
 /*
  * Undo everything ptap wrote into p.  Every thread of p must be stopped.
  * A site that no longer holds our int3 is left alone (someone else
- * changed it) and reported; so is a semaphore already at zero.
+ * changed it) and reported; so is a semaphore already at zero.  What lay
+ * in a module unmapped meanwhile is gone with it.
  */
 int proc_disarm(struct tracer *t, struct tproc *p)
 {
-	size_t i, j;
+	struct proc_maps maps;
+	bool have_maps = !procmaps_read(p->mem.pid, &maps);
 	int err, ret = 0;
 	bool gone = false;
-	uint8_t byte;
+	size_t i;
 
 	for (i = 0; i < p->nmods; i++) {
 		struct pmod *pm = &p->mods[i];
 
-		for (j = 0; j < pm->nsites; j++) {
-			const struct site *s = &pm->sites[j];
-
-			if (s->jump) {
-				err = inproc_disarm_site(t, p, s);
-				gone |= err == -ESRCH;
-				if (err && err != -ESRCH && err != -EILSEQ) {
-					tracer_notice(t, "pid %d: cannot restore the bytes at 0x%llx: %s",
-						      p->pid, (unsigned long long)s->addr, strerror(-err));
-					ret = err;
-				}
-				continue;
-			}
-			err = mem_read(&p->mem, s->addr, &byte, 1);
-			if (!err && byte != arch_trap_insn) {
-				tracer_notice(t, "pid %d: the int3 at 0x%llx was changed by someone else "
-					      "(now 0x%02x); left as it is", p->pid,
-					      (unsigned long long)s->addr, byte);
-				continue;
-			}
-			if (!err)
-				err = mem_write(&p->mem, s->addr, &s->orig, 1);
-			gone |= err == -ESRCH;
-			if (!err)
-				journal_site(&p->journal, s->addr, s->orig, true);
-			if (err && err != -ESRCH) {
-				tracer_notice(t, "pid %d: cannot restore the byte at 0x%llx: %s", p->pid,
-					      (unsigned long long)s->addr, strerror(-err));
-				ret = err;
-			}
-		}
-		for (j = 0; j < pm->nsems; j++) {
-			err = sem_add(p, pm->sems[j], -1);
-			if (!err)
-				journal_sem(&p->journal, pm->sems[j], true);
-			if (err && err != -ESRCH) {
-				tracer_notice(t, "pid %d: cannot lower the semaphore at 0x%llx: %s", p->pid,
-					      (unsigned long long)pm->sems[j],
-					      err == -EOVERFLOW ? "it is already 0" : strerror(-err));
-				ret = err;
-			}
-		}
+		err = disarm_sites(t, p, pm, have_maps ? &maps : NULL, &gone);
+		ret = err ? err : ret;
+		err = disarm_sems(t, p, pm, have_maps ? &maps : NULL);
+		ret = err ? err : ret;
 		pmod_release(t, p, pm);
 	}
+	if (have_maps)
+		procmaps_free(&maps);
 	free(p->mods);
 	p->mods = NULL;
 	p->nmods = p->cap_mods = 0;
@@ -589,49 +802,6 @@ void proc_jumps_to_traps(struct tracer *t, struct tproc *p)
 	}
 }
 
-bool proc_has_armed(const struct tproc *p)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->nmods; i++) {
-		if (p->mods[i].nsems)
-			return true;
-		for (j = 0; j < p->mods[i].nsites; j++)
-			if (p->mods[i].sites[j].kind == SITE_PROBE)
-				return true;
-	}
-	return false;
-}
-
-/*
- * Once a process's startup is over, say so if nothing could be armed in
- * it and it looks like an interpreter the user meant to trace.
- */
-void proc_check_nothing_armed(struct tracer *t, struct tproc *p)
-{
-	const struct tmodule *python = NULL;
-	const char *base, *why;
-	size_t i;
-
-	if ((p->flags & TP_NOTICED) || proc_has_armed(p) || !selection_wants_python(t->cfg.sel))
-		return;
-	p->flags |= TP_NOTICED;
-	for (i = 0; i < p->nmods; i++)
-		if (p->mods[i].tm->is_python)
-			python = p->mods[i].tm;
-	if (python) {
-		why = python_missing_function_markers(python->python_version);
-		tracer_notice(t, "pid %d (%s): no selected probe in %s%s%s", p->pid,
-			      p->exe ? p->exe : "?", python->elf->path, why ? ": " : "", why ? why : "");
-		return;
-	}
-	base = p->exe ? strrchr(p->exe, '/') : NULL;
-	base = base ? base + 1 : p->exe;
-	if (base && !strncmp(base, "python", 6))
-		tracer_notice(t, "pid %d (%s) has no stapsdt markers: this Python was built without "
-			      "--with-dtrace; Debian's /usr/bin/python3.11 has them", p->pid, p->exe);
-}
-
 /*
  * Whether the loader's list of objects is consistent (r_debug.r_state ==
  * RT_CONSISTENT): _dl_debug_state is called with RT_ADD or RT_DELETE
@@ -651,9 +821,7 @@ bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *
 		for (j = 0; j < pm->nsites; j++) {
 			if (&pm->sites[j] != s || !pm->tm->r_debug)
 				continue;
-			/* struct r_debug: int r_version; link_map *r_map;
-			 * ElfW(Addr) r_brk; enum r_state ... at offset 24 */
-			if (mem_read(&p->mem, pm->tm->r_debug + pm->bias + 24, &state, sizeof(state)))
+			if (loader_state(p, pm, &state))
 				return true;
 			return state == 0;      /* RT_CONSISTENT */
 		}

@@ -9,10 +9,11 @@
  * thread that runs into a leftover int3 meanwhile is handled like a hit.
  *
  * What was left comes from the dead ptap's journal (tracer/journal.h),
- * exact.  Without one, every place ptap could have written is compared
- * with the mapped file: a probe site, _dl_debug_state's ret and CPython's
+ * exact for what it lists.  In any case (a journal may be short: its disk
+ * full), every place ptap could have written is also compared with the
+ * mapped file: a probe site, _dl_debug_state's ret and CPython's
  * code_dealloc hook hold an int3 where the file has another byte.  Bytes
- * found that way are exact; the semaphores are then inferred: one count
+ * found that way are exact; their semaphores are then inferred: one count
  * for each probe found armed (and for CPython 3.11's line marker when its
  * function__entry was), which may take back a count another tracer holds.
  */
@@ -44,13 +45,14 @@ static struct pmod *pmod_at(struct tproc *p, uint64_t addr)
 	return NULL;
 }
 
-static void adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t orig, uint8_t kind,
+/* Take an int3 at addr as ptap's own; false if it was already. */
+static bool adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t orig, uint8_t kind,
 		       const struct arch_copy_hook *copy)
 {
 	struct site s = { 0 };
 
 	if (u64map_get(&p->sites, addr))
-		return;
+		return false;
 	s.addr = addr;
 	s.orig = orig;
 	s.kind = kind;
@@ -58,6 +60,7 @@ static void adopt_site(struct tproc *p, struct pmod *pm, uint64_t addr, uint8_t 
 	if (copy)
 		s.copy = *copy;
 	pmod_add_site(p, pm, &s);
+	return true;
 }
 
 /* A jump found at addr over orig (from the journal or the file): adopt it
@@ -108,7 +111,8 @@ static int file_bytes(int fd, const struct pmod *pm, uint64_t v, uint8_t *buf, s
 }
 
 /* Compare memory and file over [v, v+len) of pm; adopt each int3 the
- * file does not have, as a site of the given kind. */
+ * file does not have, as a site of the given kind.  Returns how many
+ * were not adopted already (from the journal). */
 static unsigned adopt_range(struct tproc *p, struct pmod *pm, int fd, uint64_t v, size_t len,
 			    uint8_t kind)
 {
@@ -126,8 +130,8 @@ static unsigned adopt_range(struct tproc *p, struct pmod *pm, int fd, uint64_t v
 		if (kind == SITE_CODEFREE &&
 		    (arch_arg0_copy_site(file, len, &copy) != (int)i))
 			continue;       /* not where ptap puts that hook */
-		adopt_site(p, pm, v + pm->bias + i, file[i], kind, kind == SITE_CODEFREE ? &copy : NULL);
-		found++;
+		found += adopt_site(p, pm, v + pm->bias + i, file[i], kind,
+				    kind == SITE_CODEFREE ? &copy : NULL);
 	}
 	return found;
 }
@@ -139,7 +143,6 @@ static unsigned infer_jump(struct tproc *p, struct pmod *pm, int fd, uint64_t v,
 	uint8_t file[ARCH_JUMP_LEN];
 	int32_t rel;
 	uint64_t to;
-
 	const struct site *s;
 
 	if (file_bytes(fd, pm, v, file, sizeof(file)) || !adopt_jump(p, pm, v + pm->bias, file, kind))
@@ -158,7 +161,7 @@ static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report
 	bool entry_armed = false;
 	uint64_t fn;
 	size_t i;
-	int fd = pmod_file(p->pid, pm);
+	int fd = pmod_file(p->mem.pid, pm);
 
 	if (fd < 0)
 		return;
@@ -197,8 +200,23 @@ static void infer_module(struct tproc *p, struct pmod *pm, struct cleanup_report
 	close(fd);
 }
 
-static void journal_adopt(struct tproc *p, const struct journal_entry *je, size_t n,
-			  struct cleanup_report *r)
+/* A thread the dead ptap pinned: the clean detach gives it its own
+ * affinity back (if it still has that one CPU alone). */
+static void adopt_pin(struct tracer *t, struct tproc *p, const struct journal_entry *je,
+		      struct cleanup_report *r)
+{
+	struct tthread *th = u64map_get(&t->threads, (uint64_t)je->tid);
+
+	if (!th || th->proc != p)
+		return;         /* the thread is gone */
+	th->saved_cpus = je->own;
+	th->pinned_cpu = je->cpu;
+	r->affinities++;
+}
+
+/* Adopt what the journal lists and memory confirms. */
+static void adopt_journal(struct tracer *t, struct tproc *p, const struct journal_entry *je,
+			  size_t n, struct cleanup_report *r)
 {
 	size_t i;
 
@@ -206,6 +224,10 @@ static void journal_adopt(struct tproc *p, const struct journal_entry *je, size_
 		struct pmod *pm = pmod_at(p, je[i].addr);
 		uint8_t byte;
 
+		if (je[i].kind == JE_CPUS) {
+			adopt_pin(t, p, &je[i], r);
+			continue;
+		}
 		if (je[i].kind == JE_REGION) {
 			inproc_adopt_region(p, je[i].addr, je[i].len, je[i].region);
 			continue;
@@ -215,7 +237,7 @@ static void journal_adopt(struct tproc *p, const struct journal_entry *je, size_
 		if (!pm)
 			continue;
 		if (je[i].kind == JE_SEM) {
-			r->semaphores += pmod_add_sem(pm, je[i].addr);
+			pmod_add_sem(pm, je[i].addr);
 			continue;
 		}
 		if (je[i].kind == JE_JUMP) {
@@ -233,30 +255,35 @@ static void journal_adopt(struct tproc *p, const struct journal_entry *je, size_
 		if (mem_read(&p->mem, je[i].addr, &byte, 1) || byte != arch_trap_insn)
 			continue;
 		if (je[i].orig == arch_site_insn) {
-			adopt_site(p, pm, je[i].addr, je[i].orig, SITE_PROBE, NULL);
-			r->sites++;
+			r->sites += adopt_site(p, pm, je[i].addr, je[i].orig, SITE_PROBE, NULL);
 		} else {
 			/* a hook: what it needs to be stepped over comes from the file */
 			uint8_t code[32];
 			struct arch_copy_hook copy;
-			int fd = pmod_file(p->pid, pm);
+			int fd = pmod_file(p->mem.pid, pm);
 
 			if (fd >= 0 && !file_bytes(fd, pm, je[i].addr - pm->bias, code, sizeof(code)) &&
 			    arch_arg0_copy_site(code, sizeof(code), &copy) == 0)
-				adopt_site(p, pm, je[i].addr, je[i].orig, SITE_CODEFREE, &copy);
+				r->hooks += adopt_site(p, pm, je[i].addr, je[i].orig, SITE_CODEFREE, &copy);
 			else
-				adopt_site(p, pm, je[i].addr, je[i].orig, SITE_DLHOOK, NULL);
+				r->hooks += adopt_site(p, pm, je[i].addr, je[i].orig, SITE_DLHOOK, NULL);
 			if (fd >= 0)
 				close(fd);
-			r->hooks++;
 		}
 	}
 }
 
+/*
+ * The journal, when there is one, is exact for what it lists; but it may
+ * be short (its disk filled up before ptap could remove it), so memory is
+ * compared with the files in any case: an int3 found that way and not
+ * journaled is adopted too, with its semaphores inferred.
+ */
 int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 {
 	struct tproc *p = u64map_get(&t->procs, (uint64_t)pid);
 	struct journal_entry *je;
+	unsigned journaled;
 	size_t n, i;
 	int err;
 
@@ -264,16 +291,18 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 	if (!p)
 		return -ESRCH;
 	err = journal_load(pid, &je, &n, &r->journal);
+	r->journal_bad = err == -EBADMSG;
 	if (!err) {
 		r->from_journal = true;
-		journal_adopt(p, je, n, r);
+		adopt_journal(t, p, je, n, r);
 		free(je);
-	} else {
-		for (i = 0; i < p->nmods; i++)
-			infer_module(p, &p->mods[i], r);
-		for (i = 0; i < p->nmods; i++)
-			r->semaphores += (unsigned)p->mods[i].nsems;
 	}
+	journaled = r->sites + r->hooks;
+	for (i = 0; i < p->nmods; i++)
+		infer_module(p, &p->mods[i], r);
+	r->from_files = r->sites + r->hooks - journaled;
+	for (i = 0; i < p->nmods; i++)
+		r->semaphores += (unsigned)p->mods[i].nsems;
 	r->regions = inproc_adopted(t, p, &r->dropped);
 	/* counted as arming counts them: detaching takes them off again */
 	t->stats.sites_armed += r->sites;
@@ -284,7 +313,14 @@ int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r)
 void tracer_cleanup_forget(struct tracer *t, pid_t pid)
 {
 	struct tproc *p = u64map_get(&t->procs, (uint64_t)pid);
+	size_t i = 0;
+	uint64_t k;
+	void *v;
 
-	if (p)
-		proc_forget_image(t, p);
+	if (!p)
+		return;
+	proc_forget_image(t, p);
+	while (u64map_next(&t->threads, &i, &k, &v))
+		if (((struct tthread *)v)->proc == p)
+			((struct tthread *)v)->pinned_cpu = -1;
 }

@@ -78,6 +78,8 @@ struct ip_proc {
 	uint32_t ncounts_seen;
 	uint64_t dropped_seen;      /* h->dropped already reported */
 	uint32_t dl_seen;           /* h->dl_seq last handled */
+	uint64_t hit_ns;            /* the recorder's mean time per event, in ns
+	                               (from h->cost_*, at each drain) */
 	bool strcache_hook;         /* code_dealloc's jump is in place */
 	bool noexec;                /* executable memory was refused: said once,
 	                               never asked for again */

@@ -210,6 +210,8 @@ static void deliver(struct tracer *t, struct tproc *p, const struct ip_slot *slo
 	}
 	t->stats.hits += count;
 	p->hits += count;
+	t->inproc_hits += count;
+	t->inproc_cost_ns += count * p->ip.hit_ns;
 	if (t->hooks->event)
 		t->hooks->event(t->ctx, ev);
 	ev->probe = NULL;
@@ -226,6 +228,11 @@ size_t inproc_drain(struct tracer *t, struct tproc *p)
 
 	if (p->ip.state != IPS_ON || !h)
 		return 0;
+	if (h->cost_samples) {
+		uint64_t mean = h->cost_time / h->cost_samples;
+
+		p->ip.hit_ns = h->use_tsc ? (uint64_t)((double)mean * t->tsc.ns_per_tick) : mean;
+	}
 	tail = h->tail;
 	while (n < DRAIN_MAX) {
 		hdr = (uint32_t *)((char *)h + h->ring_off + (tail & (h->ring_size - 1)));

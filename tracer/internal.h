@@ -42,12 +42,16 @@
  *              vfork, exec): its return value is yet to be written into
  *              the registers, so no call can be injected before
  *              inject_leave_syscall; cleared when it is resumed.
+ * TT_DETACHED  set when detaching let it go (PTRACE_DETACH); the struct
+ *              stays until the tracer is freed (a launched command's
+ *              exit may still be reported).
  */
 enum {
 	TT_RUNNING = 1u << 0,
 	TT_NEW = 1u << 1,
 	TT_LISTEN = 1u << 2,
 	TT_IN_SYSCALL = 1u << 3,
+	TT_DETACHED = 1u << 4,
 };
 
 struct tproc;
@@ -59,8 +63,29 @@ struct tthread {
 	int pending_sig;             /* signal to hand over at detach (a
 	                                signal-delivery-stop we ended up holding) */
 	cpu_set_t saved_cpus;        /* affinity before ptap pinned it */
-	bool pinned;                 /* saved_cpus is valid and must be restored */
+	int pinned_cpu;              /* the one CPU ptap set it to, -1 if none:
+	                                saved_cpus is then valid, and restored at
+	                                detach if the thread still has that CPU
+	                                alone (else the program set its own) */
+	pid_t vfork_child;           /* set when it vforked (PTRACE_EVENT_VFORK):
+	                                resumed, it waits in the kernel until that
+	                                child execs or exits, and cannot stop
+	                                meanwhile; cleared then.  0: none */
+	uint64_t cost_at_ns;         /* its last cost sample (calibrate.c): when, */
+	uint64_t cost_cpu_ns;        /* and its CPU time then (UINT64_MAX unknown) */
 };
+
+/* Whether th is running but held in the kernel by its vfork child. */
+static inline bool thread_in_vfork(const struct tthread *th)
+{
+	return th->vfork_child && (th->flags & TT_RUNNING);
+}
+
+/* Whether detaching left th attached: it did not stop in time. */
+static inline bool thread_straggling(const struct tthread *th)
+{
+	return (th->flags & TT_RUNNING) && !(th->flags & TT_DETACHED);
+}
 
 static inline bool thread_running(const struct tthread *th) { return th->flags & TT_RUNNING; }
 static inline bool thread_is_new(const struct tthread *th) { return th->flags & TT_NEW; }
@@ -78,6 +103,9 @@ struct pmod {
 	uint64_t *sems;              /* run-time addresses of the semaphores
 	                                raised by one, each distinct once */
 	size_t nsems;
+	bool retry;                  /* something of it could not be armed while
+	                                it may have been half mapped: tried again
+	                                at the next scan (proc_scan_modules) */
 };
 
 enum site_kind {
@@ -111,24 +139,26 @@ struct site {
  *                exits, and never cleaned on its own.
  * TP_STARTED     its startup is complete: attached, or the loader
  *                reported its first consistent state after exec (or it
- *                has no loader).  "Nothing armed" is judged only then.
- * TP_NOTICED     the "nothing to trace here" notice was given for the
- *                current image; cleared by exec.
+ *                has no loader); process_ready is called then, and a
+ *                consumer judges "nothing armed" only then.
  * TP_UNFOLLOWED  a forked child under --no-follow: at its first stop its
  *                copy of ptap's int3s and semaphores is undone and it is
  *                detached, so it never runs into a trap nobody handles.
  * TP_TEARDOWN    its in-process regions are being removed, and a thread
  *                may be let run out of them: if the process ends then, its
  *                record stays (TP_GONE) until the teardown is over.
+ * TP_UNREADABLE  a file it maps could not be opened for want of file
+ *                descriptors or memory (said then): that nothing is armed
+ *                says nothing of its markers.  Cleared by exec.
  */
 enum {
 	TP_LAUNCHED = 1u << 0,
 	TP_SHARED_MM = 1u << 1,
 	TP_STARTED = 1u << 2,
-	TP_NOTICED = 1u << 3,
 	TP_UNFOLLOWED = 1u << 4,
-	TP_TEARDOWN = 1u << 5,
-	TP_GONE = 1u << 6,
+	TP_UNREADABLE = 1u << 5,
+	TP_TEARDOWN = 1u << 6,
+	TP_GONE = 1u << 7,
 };
 
 struct tproc {
@@ -143,6 +173,8 @@ struct tproc {
 	struct u64map sites;         /* run-time address -> struct site * */
 	struct strcache strcache;    /* CPython code names (tracer/strcache.h) */
 	struct journal journal;      /* what we changed, on disk (tracer/journal.h) */
+	pid_t vfork_parent;          /* a vfork child: the thread that waits for it
+	                                (its vfork_child is this pid); else 0 */
 	char *exe;                   /* executable path as the target sees it */
 	uint64_t hits;
 	struct ip_proc ip;           /* the in-process engine (tracer/inproc.h) */
@@ -190,6 +222,12 @@ struct tracer {
 	int pin_cpu;                 /* CPU tracer and targets share, -1 none */
 	cpu_set_t own_cpus;          /* ptap's affinity before pinning */
 	struct tracer_stats stats;
+	bool journal_warned;         /* a journal could not be kept: said once */
+	uint64_t cost_thread_ns;     /* tracer_cost sums (calibrate.c): threads' */
+	uint64_t cost_ceiling_ns;    /* traced time, and of it the time off a CPU */
+	uint64_t cost_cpu_ns;        /* ... and the time on one */
+	uint64_t inproc_hits;        /* events the in-process engine delivered, */
+	uint64_t inproc_cost_ns;     /* and what they cost their threads (ip.hit_ns) */
 	uint64_t woke_ns;            /* when waitpid last returned (0: not in the loop) */
 	struct arch_regs regs;       /* the stopped thread's, at a hit */
 	unsigned inproc_procs;       /* processes whose in-process engine is on */
@@ -212,9 +250,15 @@ void tracer_notice(struct tracer *t, const char *fmt, ...) __attribute__((format
 /* p's startup is over (attached, or the loader's first consistent state):
  * say so to the consumer, once. */
 void proc_mark_started(struct tracer *t, struct tproc *p);
+/* How many stop signals have come so far (a second one cuts waits short). */
+unsigned tracer_stop_signals(void);
 
 /* tracer/calibrate.c */
 uint64_t calibrate_stop_ns(void);
+/* A thread begins to be traced / its time so far goes into the sums
+ * (called when it goes, and for every thread by tracer_cost_sample). */
+void cost_thread_start(struct tthread *th);
+void cost_thread_sample(struct tracer *t, struct tthread *th);
 
 /* tracer/tracee.c: thread and process bookkeeping */
 struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigned flags);
@@ -229,13 +273,40 @@ void proc_forget(struct tracer *t, struct tproc *p);
 void proc_free(struct tracer *t, struct tproc *p, bool remove_journal);
 int thread_resume(struct tracer *t, struct tthread *th, int sig);
 void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited);
+/* Give th its own affinity back, if ptap's is still the one it has. */
+void thread_unpin(struct tthread *th);
+/* Journal th's pinning (after the journal of its process was opened). */
+void thread_journal_pin(struct tthread *th);
 void tracer_detach_all(struct tracer *t);
 /* Stop every thread of p (of every process if p is NULL) and keep them
  * stopped, handling what they report meanwhile; tracer_release lets them
  * go as they were (a signal to deliver, a group-stop). */
 void tracer_hold(struct tracer *t, struct tproc *p);
 void tracer_release(struct tracer *t, struct tproc *p);
+/* After tracer_detach_all: drop every thread and process record. */
+void tracer_forget_all(struct tracer *t);
+/* SIGTSTP & co. came: let every process go, stop, attach again. */
+void tracer_pause(struct tracer *t, int sig);
+/* tracer/loop.c: whether a tracer holds threads (job-control stops are
+ * then taken by the loop, after letting them go); stop now for sig. */
+void tracer_jobctl_defer(bool on);
+void tracer_job_stop(int sig);
+int tracer_job_signal(void);
+/* p, a vfork child, no longer holds its parent (it executed, ended, or
+ * was let go). */
+void proc_vfork_done(struct tracer *t, struct tproc *p);
+/* Whether a thread of pid stayed attached after detaching (a straggler:
+ * held in vfork, or in an uninterruptible wait). */
+bool proc_straggling(struct tracer *t, pid_t pid);
 int tracee_seize(pid_t tid, bool launched);
+
+/* tracer/diagnose.c: why a process cannot be traced */
+/* "pid N (name): ..." for attaching to pid that failed with err. */
+char *attach_diagnose(pid_t pid, int err);
+char *proc_comm(pid_t pid);             /* its name, "?" if unknown */
+bool thread_exiting(pid_t pid, pid_t tid);  /* zombie, dead, or gone */
+bool proc_is_kthread(pid_t pid);
+bool proc_is_zombie(pid_t pid);         /* every thread has exited */
 
 /* tracer/python.c */
 void python_strcache_try(struct tracer *t, struct tproc *mm, const struct probe_info *pi);
@@ -255,12 +326,15 @@ bool pmod_add_sem(struct pmod *pm, uint64_t addr);
 int trap_write(struct tracer *t, struct tproc *p, uint64_t addr, uint8_t want, const char *what);
 /* Turn p's jumps into int3s (a forked child the engine cannot serve). */
 void proc_jumps_to_traps(struct tracer *t, struct tproc *p);
+/* Say (once per tracer) that p's journal could not be kept, if so. */
+void journal_check(struct tracer *t, struct tproc *p);
 int proc_scan_modules(struct tracer *t, struct tproc *p);
 void proc_forget_image(struct tracer *t, struct tproc *p);
-void proc_copy_arming(struct tracer *t, struct tproc *child, const struct tproc *parent);
+/* A forked child's copy of parent's int3s and counts: those its memory has. */
+void proc_copy_arming(struct tracer *t, struct tproc *child, struct tproc *parent);
 int proc_disarm(struct tracer *t, struct tproc *p);
-bool proc_has_armed(const struct tproc *p);
-void proc_check_nothing_armed(struct tracer *t, struct tproc *p);
+/* Whether p has an int3 of that kind (a loader hook, CPython's hook). */
+bool proc_has_site_kind(const struct tproc *p, enum site_kind kind);
 int dlhook_return(struct tracer *t, struct tthread *th, struct arch_regs *regs);
 bool dlhook_consistent(struct tracer *t, struct tthread *th, const struct site *s);
 /* The same for p's loader, whichever module it is. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,35 +69,47 @@ static void journal_sweep(const char *dir)
 	closedir(dp);
 }
 
-/* The journal directory, created if needed, checked to be ours alone. */
-static char *journal_dir(void)
+#define JOURNAL_HEADER "ptap-journal 1\n"
+
+char *journal_dir_name(void)
 {
 	const char *run = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-	char *dir;
 
 	if (run && *run == '/')
-		dir = xasprintf("%s/ptap", run);
-	else
-		dir = xasprintf("/tmp/ptap-%u", (unsigned)geteuid());
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		goto bad;
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077))
-		goto bad;
-	journal_sweep(dir);
-	return dir;
-bad:
-	free(dir);
-	return NULL;
+		return xasprintf("%s/ptap", run);
+	return xasprintf("/tmp/ptap-%u", (unsigned)geteuid());
 }
 
-static char *journal_path(pid_t pid)
+/* The journal directory, created if needed, checked to be ours alone;
+ * NULL and *err if it cannot be used. */
+static char *journal_dir(int *err)
+{
+	char *dir = journal_dir_name();
+	struct stat st;
+
+	*err = 0;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		*err = -errno;
+	else if (lstat(dir, &st))
+		*err = -errno;
+	else if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		*err = -EPERM;      /* a link, someone else's, or open to others */
+	if (*err) {
+		free(dir);
+		return NULL;
+	}
+	journal_sweep(dir);
+	return dir;
+}
+
+static char *journal_path(pid_t pid, int *err)
 {
 	unsigned long long st = start_time(pid);
-	char *dir = journal_dir(), *path;
+	char *dir = journal_dir(err), *path;
 
 	if (!dir || !st) {
+		if (!*err)
+			*err = -ESRCH;
 		free(dir);
 		return NULL;
 	}
@@ -109,31 +122,97 @@ void journal_init(struct journal *j)
 {
 	j->fd = -1;
 	j->path = NULL;
+	j->err = 0;
+}
+
+/* Writing failed: no journal rather than one cut short. */
+static void journal_fail(struct journal *j, int err)
+{
+	j->err = err ? err : -EIO;
+	close(j->fd);
+	j->fd = -1;
+	if (j->path)
+		unlink(j->path);
+}
+
+static void journal_line(struct journal *j, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void journal_line(struct journal *j, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (j->fd < 0)
+		return;
+	va_start(ap, fmt);
+	r = vdprintf(j->fd, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		journal_fail(j, -errno);
 }
 
 void journal_open(struct journal *j, pid_t pid)
 {
+	int err;
+
 	journal_close(j, false);
-	j->path = journal_path(pid);
-	if (!j->path)
+	j->path = journal_path(pid, &err);
+	if (!j->path) {
+		j->err = err;
 		return;
+	}
 	j->fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (j->fd < 0) {
-		free(j->path);
-		j->path = NULL;
+		j->err = -errno;
+		return;
 	}
+	journal_line(j, JOURNAL_HEADER);
 }
 
 void journal_site(struct journal *j, uint64_t addr, uint8_t orig, bool done)
 {
-	if (j->fd >= 0)
-		dprintf(j->fd, "%ssite %" PRIx64 " %02x\n", done ? "-" : "", addr, orig);
+	journal_line(j, "%ssite %" PRIx64 " %02x\n", done ? "-" : "", addr, orig);
 }
 
 void journal_sem(struct journal *j, uint64_t addr, bool done)
 {
-	if (j->fd >= 0)
-		dprintf(j->fd, "%ssem %" PRIx64 "\n", done ? "-" : "", addr);
+	journal_line(j, "%ssem %" PRIx64 "\n", done ? "-" : "", addr);
+}
+
+void journal_cpus(struct journal *j, pid_t tid, int cpu, const cpu_set_t *own)
+{
+	const unsigned long *w = (const unsigned long *)own;
+	char mask[sizeof(*own) / sizeof(*w) * 17 + 1];
+	size_t n = sizeof(*own) / sizeof(*w), i, len = 0;
+
+	while (n > 1 && !w[n - 1])
+		n--;
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(mask + len, sizeof(mask) - len, "%s%lx", i ? "," : "", w[i]);
+	journal_line(j, "cpus %d %d %s\n", tid, cpu, mask);
+}
+
+void journal_cpus_done(struct journal *j, pid_t tid)
+{
+	journal_line(j, "-cpus %d\n", tid);
+}
+
+/* "w0,w1,..." as written by journal_cpus; false if malformed. */
+static bool parse_mask(const char *s, cpu_set_t *set)
+{
+	unsigned long *w = (unsigned long *)set;
+	size_t i, n = sizeof(*set) / sizeof(*w);
+	char *end;
+
+	memset(set, 0, sizeof(*set));
+	for (i = 0; i < n; i++) {
+		w[i] = strtoul(s, &end, 16);
+		if (end == s)
+			return false;
+		if (*end != ',')
+			return true;
+		s = end + 1;
+	}
+	return false;
 }
 
 void journal_jump(struct journal *j, uint64_t addr, const uint8_t *orig, size_t len, bool done)
@@ -141,17 +220,16 @@ void journal_jump(struct journal *j, uint64_t addr, const uint8_t *orig, size_t 
 	char hex[2 * 16 + 1];
 	size_t i;
 
-	if (j->fd < 0 || len > 16)
+	if (len > 16)
 		return;
 	for (i = 0; i < len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", orig[i]);
-	dprintf(j->fd, "%sjump %" PRIx64 " %s\n", done ? "-" : "", addr, hex);
+	journal_line(j, "%sjump %" PRIx64 " %s\n", done ? "-" : "", addr, hex);
 }
 
 void journal_region(struct journal *j, uint64_t addr, uint64_t len, const char *kind, bool done)
 {
-	if (j->fd >= 0)
-		dprintf(j->fd, "%sregion %" PRIx64 " %" PRIx64 " %s\n", done ? "-" : "", addr, len, kind);
+	journal_line(j, "%sregion %" PRIx64 " %" PRIx64 " %s\n", done ? "-" : "", addr, len, kind);
 }
 
 void journal_close(struct journal *j, bool remove)
@@ -206,8 +284,9 @@ static bool parse_hex(const char *s, struct journal_entry *e)
 
 int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 {
-	char *path = journal_path(pid), line[256], hex[64], kind[8];
-	struct u64map sites, sems, jumps, regions;
+	int err;
+	char *path = journal_path(pid, &err), line[512], hex[64], kind[8];
+	struct u64map sites, sems, jumps, regions, cpus;
 	size_t i = 0, cap = 0;
 	uint64_t k;
 	void *v;
@@ -223,18 +302,34 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 		free(path);
 		return -ENOENT;
 	}
+	*pathp = path;
+	if (!fgets(line, sizeof(line), f) || strcmp(line, JOURNAL_HEADER)) {
+		fclose(f);
+		return -EBADMSG;        /* begun on a full disk, or not ours */
+	}
 	u64map_init(&sites);
 	u64map_init(&sems);
 	u64map_init(&jumps);
 	u64map_init(&regions);
+	u64map_init(&cpus);
 	/* replay: the last word on each address wins; sems may be raised
 	 * more than once (each line is one) */
 	while (fgets(line, sizeof(line), f)) {
 		struct journal_entry e = { 0 };
 		unsigned long long a, l;
 		unsigned b;
+		int tid, cpu, at;
 
-		if (sscanf(line, "site %llx %x", &a, &b) == 2 && a) {
+		if (sscanf(line, "cpus %d %d %n", &tid, &cpu, &at) == 2 && tid > 0 && cpu >= 0 &&
+		    cpu < CPU_SETSIZE) {
+			e = (struct journal_entry){ .addr = (uint64_t)tid, .kind = JE_CPUS, .tid = tid,
+						    .cpu = cpu };
+			free(u64map_del(&cpus, (uint64_t)tid));
+			if (parse_mask(line + at, &e.own))
+				put(&cpus, &e);
+		} else if (sscanf(line, "-cpus %d", &tid) == 1 && tid > 0) {
+			free(u64map_del(&cpus, (uint64_t)tid));
+		} else if (sscanf(line, "site %llx %x", &a, &b) == 2 && a) {
 			e = (struct journal_entry){ .addr = a, .kind = JE_SITE, .orig = (uint8_t)b };
 			put(&sites, &e);
 		} else if (sscanf(line, "-site %llx", &a) == 1) {
@@ -266,6 +361,7 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 	drain_map(&sites, out, n, &cap);
 	drain_map(&jumps, out, n, &cap);
 	drain_map(&regions, out, n, &cap);
+	drain_map(&cpus, out, n, &cap);
 	while (u64map_next(&sems, &i, &k, &v)) {
 		for (uintptr_t c = (uintptr_t)v; c; c--) {
 			VEC_RESERVE(*out, cap, *n + 1);
@@ -273,6 +369,5 @@ int journal_load(pid_t pid, struct journal_entry **out, size_t *n, char **pathp)
 		}
 	}
 	u64map_free(&sems);
-	*pathp = path;
 	return 0;
 }

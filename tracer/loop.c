@@ -27,23 +27,156 @@
 #include "common/util.h"
 #include "tracer/inject.h"
 
-static volatile sig_atomic_t sig_stop_flag;     /* SIGINT, SIGTERM, SIGHUP came */
+/*
+ * Signals.  Every signal whose default action would end ptap takes the
+ * one clean stop path (detach, restore), as SIGINT does: killed by one of
+ * them with its int3s in place, ptap would leave an attached target to
+ * die of SIGTRAP at its next hit.  SIGINT, SIGTERM and SIGHUP are always
+ * caught; the others only when ptap did not inherit them ignored (a
+ * background job of a script ignores SIGQUIT, and should).  Two come
+ * from ptap's own writes, and are always caught too: SIGPIPE (the reader
+ * went away) and SIGXFSZ (a file-size limit); the write then fails with
+ * EPIPE or EFBIG, which the output check handles, so these are stops only
+ * when someone else sends them.  A fault ptap itself made (SIGSEGV at a
+ * bad address, abort()) goes to the handler that was there before (the
+ * default, or the sanitizer's): nothing can be trusted to detach after it.
+ * Job-control stops are in tracer_pause (tracee.c).
+ *
+ * The handlers set flags and sig_work, the one flag the loop tests on its
+ * path (a hit costs no more than before).
+ */
+static const int stop_signals[] = {
+	SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGXCPU, SIGXFSZ,
+	SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT, SIGILL, SIGTRAP, SIGABRT, SIGBUS,
+	SIGFPE, SIGSEGV, SIGSYS,
+};
+
+static const int job_signals[] = { SIGTSTP, SIGTTIN, SIGTTOU };
+
+static volatile sig_atomic_t sig_stop_flag;     /* a stop signal came */
 static volatile sig_atomic_t sig_stop_signo;
-static volatile sig_atomic_t sig_stop_from_tty; /* sent by the terminal driver */
+static volatile sig_atomic_t sig_stop_origin;   /* enum stop_origin */
 static volatile sig_atomic_t sig_tick_flag;     /* SIGALRM came */
+static volatile sig_atomic_t sig_stop_count;    /* stop signals so far */
+static volatile sig_atomic_t sig_job_signo;     /* SIGTSTP, SIGTTIN or SIGTTOU came */
+static volatile sig_atomic_t sig_work;          /* one of the flags above is set:
+                                                   the one test on the loop's path */
+static volatile sig_atomic_t sig_holding;       /* a tracer holds threads (tracer_jobctl_defer) */
+static struct sigaction sig_previous[NSIG];     /* before ours, for faults */
+
+enum stop_origin {
+	ORIGIN_SENT,        /* kill(2) from another process: pass it on */
+	ORIGIN_TTY,         /* the terminal, which signalled the command too */
+	ORIGIN_KERNEL,      /* a limit (SIGXCPU): the command did not get it */
+};
+
+static bool is_fault_signal(int sig)
+{
+	return sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS ||
+	       sig == SIGFPE || sig == SIGSEGV || sig == SIGSYS;
+}
 
 static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 {
+	/* si_code <= 0: sent by a process (kill, sigqueue, tgkill) */
+	bool sent = si->si_code <= 0, own = sent && si->si_pid == getpid();
+
 	(void)uc;
-	sig_stop_flag = 1;
+	if (is_fault_signal(sig) && (!sent || own)) {
+		/* ours: let the previous handler have it when it recurs */
+		sigaction(sig, &sig_previous[sig], NULL);
+		if (sent)
+			raise(sig);
+		return;
+	}
+	if ((sig == SIGPIPE || sig == SIGXFSZ) && own)
+		return;         /* our write failed: it says so itself */
+	sig_stop_count++;
+	if (sig_stop_flag)
+		return;         /* the first one decides */
 	sig_stop_signo = sig;
-	sig_stop_from_tty = si && si->si_code == SI_KERNEL;
+	sig_stop_origin = sent ? ORIGIN_SENT
+		: sig == SIGINT || sig == SIGQUIT || sig == SIGHUP ? ORIGIN_TTY : ORIGIN_KERNEL;
+	sig_stop_flag = 1;
+	sig_work = 1;
 }
 
-static void on_alarm(int sig)
+void tracer_job_stop(int sig)
 {
-	(void)sig;
+	sigset_t set, old;
+	struct sigaction dfl, ours;
+	int saved = errno;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, &ours);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, &old);
+	raise(sig);             /* stops here until SIGCONT */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigaction(sig, &ours, NULL);
+	errno = saved;
+}
+
+/* SIGTSTP, SIGTTIN, SIGTTOU: while a tracer holds threads, the loop lets
+ * them go before ptap stops (tracer_pause); else stop at once, as the
+ * default would. */
+static void on_job_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (!sig_holding) {
+		tracer_job_stop(sig);
+		return;
+	}
+	sig_job_signo = sig;
+	sig_work = 1;
+}
+
+void tracer_jobctl_defer(bool on)
+{
+	sig_holding = on;
+	if (!on && sig_job_signo) {
+		int sig = sig_job_signo;
+
+		sig_job_signo = 0;
+		tracer_job_stop(sig);   /* came while the last threads were let go */
+	}
+}
+
+int tracer_job_signal(void)
+{
+	int sig = sig_job_signo;
+
+	sig_job_signo = 0;
+	return sig;
+}
+
+static void on_alarm(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_code <= 0 && si->si_pid != getpid()) {
+		on_stop_signal(sig, si, uc);    /* kill -ALRM, not our timer */
+		return;
+	}
 	sig_tick_flag = 1;
+	sig_work = 1;
+}
+
+/* Whether sig is one of the stop signals: the table, and every real-time
+ * signal the C library leaves to programs (their default ends a process
+ * too). */
+static bool is_stop_signal_no(int sig)
+{
+	size_t i;
+
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		return true;
+	for (i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		if (stop_signals[i] == sig)
+			return true;
+	return false;
 }
 
 /* Only to end ppoll when a tracee stops (idle_wait). */
@@ -54,8 +187,9 @@ static void on_child(int sig)
 
 void tracer_signals_install(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 	sigset_t mask;
+	int sig;
 
 	sig_stop_flag = 0;
 	sig_tick_flag = 0;
@@ -63,19 +197,38 @@ void tracer_signals_install(void)
 	sa.sa_sigaction = on_stop_signal;
 	sa.sa_flags = SA_SIGINFO;       /* no SA_RESTART: waitpid must return */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (!is_stop_signal_no(sig) || sigaction(sig, NULL, &old))
+			continue;
+		if (old.sa_sigaction != on_stop_signal)
+			sig_previous[sig] = old;
+		if (old.sa_handler == SIG_IGN && sig != SIGINT && sig != SIGTERM && sig != SIGHUP &&
+		    sig != SIGPIPE && sig != SIGXFSZ)
+			continue;       /* ignored by whoever started us: stays so */
+		sigaction(sig, &sa, NULL);
+	}
+	sa.sa_sigaction = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = on_child;
+	sa.sa_flags = 0;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sa.sa_flags = SA_SIGINFO;
+	sa.sa_sigaction = on_job_signal;
+	for (sig = 0; sig < (int)ARRAY_SIZE(job_signals); sig++) {
+		if (sigaction(job_signals[sig], NULL, &old) || old.sa_handler == SIG_IGN)
+			continue;       /* ignored by whoever started us: stays so */
+		if (old.sa_sigaction != on_job_signal)
+			sig_previous[job_signals[sig]] = old;
+		sigaction(job_signals[sig], &sa, NULL);
+	}
+}
+
+unsigned tracer_stop_signals(void)
+{
+	return (unsigned)sig_stop_count;
 }
 
 bool tracer_signal_pending(void)
@@ -85,12 +238,16 @@ bool tracer_signal_pending(void)
 
 void tracer_signals_default(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM, SIGPIPE, SIGWINCH, SIGCHLD };
 	sigset_t all;
-	size_t i;
+	int sig;
 
-	for (i = 0; i < ARRAY_SIZE(sigs); i++)
-		signal(sigs[i], SIG_DFL);
+	for (sig = 1; sig < NSIG; sig++)
+		if (is_stop_signal_no(sig) || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			/* as ptap inherited it (SIG_IGN stays) */
+			signal(sig, sig_previous[sig].sa_handler == SIG_IGN ? SIG_IGN : SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGWINCH, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
@@ -226,23 +383,11 @@ static void deliver_hit(struct tracer *t, struct tthread *th, const struct site 
 	/* ev->probe stays set until the resume: loop_handle times the hit */
 }
 
-static bool proc_has_dlhook(const struct tproc *p)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->nmods; i++)
-		for (j = 0; j < p->mods[i].nsites; j++)
-			if (p->mods[i].sites[j].kind == SITE_DLHOOK)
-				return true;
-	return false;
-}
-
 void proc_mark_started(struct tracer *t, struct tproc *p)
 {
 	if (p->flags & TP_STARTED)
 		return;
 	p->flags |= TP_STARTED;
-	proc_check_nothing_armed(t, p);
 	if (t->hooks->process_ready)
 		t->hooks->process_ready(t->ctx, p->pid);
 }
@@ -297,7 +442,7 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 			     bool detaching)
 {
 	struct tproc *p = parent->proc, *c;
-	const cpu_set_t *cpus = parent->pinned ? &parent->saved_cpus : NULL;
+	const cpu_set_t *cpus = parent->pinned_cpu >= 0 ? &parent->saved_cpus : NULL;
 	struct tthread *nt;
 	unsigned long msg = 0;
 	pid_t tid;
@@ -323,6 +468,8 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 		if (kind == SK_VFORK) {
 			c->flags |= TP_SHARED_MM;
 			c->mm_owner = proc_mm(p);
+			c->vfork_parent = parent->tid;
+			parent->vfork_child = tid;
 		} else {
 			proc_copy_arming(t, c, proc_mm(p));
 			c->forked_from = proc_mm(p)->pid;
@@ -341,7 +488,7 @@ static void take_in_new_task(struct tracer *t, struct tthread *parent, enum stop
 		loop_handle(t, tid, (int)(uintptr_t)early - 1, detaching);
 }
 
-static int on_exec(struct tracer *t, struct tthread *th)
+static int on_exec(struct tracer *t, struct tthread *th, bool detaching)
 {
 	struct tproc *p = th->proc;
 	unsigned long former = 0;
@@ -349,6 +496,7 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	size_t i = 0;
 	uint64_t k;
 	void *v;
+	int err;
 
 	/* what the old image recorded comes first */
 	if (p->ip.state == IPS_ON)
@@ -359,7 +507,7 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	if ((pid_t)former != th->tid) {
 		old = u64map_get(&t->threads, (uint64_t)former);
 		if (old) {
-			th->pinned = old->pinned;
+			th->pinned_cpu = old->pinned_cpu;
 			th->saved_cpus = old->saved_cpus;
 			thread_forget(t, old);
 		}
@@ -372,6 +520,7 @@ static int on_exec(struct tracer *t, struct tthread *th)
 			i = 0;
 		}
 	}
+	proc_vfork_done(t, p);          /* its parent runs again */
 	if (p->flags & TP_SHARED_MM) {
 		p->flags &= ~TP_SHARED_MM;
 		p->mm_owner = NULL;
@@ -388,15 +537,25 @@ static int on_exec(struct tracer *t, struct tthread *th)
 	mem_close(&p->mem);
 	p->mem.pid = p->pid;
 	journal_open(&p->journal, p->pid);      /* the old image's entries are void */
-	p->flags &= ~(TP_STARTED | TP_NOTICED);
+	thread_journal_pin(th);                 /* not that of its CPU */
+	journal_check(t, p);
+	p->flags &= ~(TP_STARTED | TP_UNREADABLE);
 	free(p->exe);
 	p->exe = procmaps_exe_path(p->pid);
+	/* detaching (not only held for a moment): nothing to arm, it is let
+	 * go next */
+	detaching &= th->proc != t->hold_proc;
 	/* system calls can be run in it once execve has returned */
-	if (inproc_enabled(t) && !t->cfg.no_arm && inject_leave_syscall(th) == -ESRCH)
+	if (!detaching && inproc_enabled(t) && !t->cfg.no_arm && inject_leave_syscall(th) == -ESRCH)
 		return RESUME_GONE;
 	if (t->hooks->process_exec)
 		t->hooks->process_exec(t->ctx, p->pid, p->exe ? p->exe : "?");
-	if (proc_scan_modules(t, p) == 0 && !proc_has_dlhook(p))
+	if (detaching)
+		return 0;
+	err = proc_scan_modules(t, p);
+	if (err && err != -ESRCH)
+		tracer_notice(t, "pid %d: cannot read its memory map: %s", p->pid, strerror(-err));
+	if (!err && !proc_has_site_kind(p, SITE_DLHOOK))
 		proc_mark_started(t, p);     /* no loader: everything is mapped now */
 	return 0;
 }
@@ -458,7 +617,7 @@ static int dispatch(struct tracer *t, struct tthread *th, int status, bool detac
 		take_in_new_task(t, th, kind, detaching);
 		return 0;
 	case SK_EXEC:
-		return on_exec(t, th);
+		return on_exec(t, th, detaching);
 	case SK_OTHER:
 		return 0;
 	}
@@ -515,6 +674,12 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 		 * (kept until it does), or a thread we already forgot */
 		if (WIFSTOPPED(status))
 			u64map_put(&t->early, (uint64_t)tid, (void *)(uintptr_t)(status + 1));
+		return;
+	}
+	if (th->flags & TT_DETACHED) {
+		/* let go already: only a launched command's end is news */
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			on_task_exit(t, th, status);
 		return;
 	}
 	th->flags &= ~TT_RUNNING;
@@ -574,11 +739,16 @@ int thread_resume(struct tracer *t, struct tthread *th, int how)
 static void service_flags(struct tracer *t)
 {
 	uint64_t now;
+	int job;
 
+	sig_work = 0;
 	if (sig_stop_flag && !t->stop) {
 		t->stop = true;
 		t->reason = TSTOP_SIGNAL;
 	}
+	job = t->stop ? 0 : tracer_job_signal();
+	if (job)
+		tracer_pause(t, job);
 	if (!sig_tick_flag)
 		return;
 	sig_tick_flag = 0;
@@ -632,14 +802,16 @@ static void finish_launched(struct tracer *t)
 		return;
 	if (kill(t->launched, 0))
 		return;
-	if (t->reason == TSTOP_SIGNAL) {
+	if (t->reason == TSTOP_SIGNAL && sig_stop_origin == ORIGIN_SENT) {
+		kill(t->launched, sig_stop_signo);      /* sent to ptap alone */
+	} else if (t->reason == TSTOP_SIGNAL && sig_stop_origin == ORIGIN_TTY) {
 		/* the terminal already sent it the same signal */
-		if (!sig_stop_from_tty)
-			kill(t->launched, sig_stop_signo);
 	} else {
 		kill(t->launched, SIGTERM);
 		kill(t->launched, SIGCONT);
 	}
+	if (proc_straggling(t, t->launched))
+		return; /* traced still, it cannot act on the signal: no wait */
 	sig_stop_flag = 0;
 	while (waitpid(t->launched, &status, 0) < 0) {
 		if (errno != EINTR || sig_stop_flag)
@@ -658,7 +830,7 @@ enum tracer_stop tracer_run(struct tracer *t)
 	t->next_tick_ns = now_ns() + (uint64_t)t->cfg.tick_ms * 1000000u;
 	ticker_set(t->cfg.tick_ms && t->cfg.tick_ms < 100 ? t->cfg.tick_ms : 100);
 	while (!t->stop) {
-		if (sig_tick_flag || sig_stop_flag) {
+		if (sig_work) {
 			service_flags(t);
 			if (t->stop)
 				break;
@@ -694,6 +866,7 @@ enum tracer_stop tracer_run(struct tracer *t)
 	t->stop = true;
 	t->woke_ns = 0;
 	tracer_detach_all(t);
+	tracer_jobctl_defer(false);     /* a job-control stop may be taken at once now */
 	ticker_set(0);
 	finish_launched(t);
 	return t->reason;

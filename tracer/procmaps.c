@@ -202,6 +202,30 @@ bool procmaps_is_file(const struct map_entry *e)
 	return e->ino != 0 && e->path && e->path[0] == '/';
 }
 
+size_t procmaps_modules(const struct proc_maps *maps, size_t *first)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct map_entry *e = &maps->v[i];
+		bool seen = false;
+		size_t j;
+
+		if (!(e->prot & PROT_EXEC) || !procmaps_is_file(e))
+			continue;
+		for (j = 0; j < n && !seen; j++)
+			seen = maps->v[first[j]].dev == e->dev && maps->v[first[j]].ino == e->ino;
+		if (seen)
+			continue;
+		/* the module's lowest mapping (the ELF header) stands for it */
+		for (j = 0; j < i; j++)
+			if (maps->v[j].dev == e->dev && maps->v[j].ino == e->ino)
+				break;
+		first[n++] = j;
+	}
+	return n;
+}
+
 /*
  * fd is an O_PATH descriptor: if it is a regular file with e's device and
  * inode, return a fresh O_RDONLY descriptor of it, else -ESTALE.  Closes fd.

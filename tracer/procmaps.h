@@ -51,6 +51,11 @@ const struct map_entry *procmaps_find(const struct proc_maps *maps, uint64_t add
 /* Whether e is a mapping of a regular file (dev/ino set, path absolute). */
 bool procmaps_is_file(const struct map_entry *e);
 
+/* The modules of a process: files with an executable mapping, each once
+ * by device and inode, in address order.  first[] (room for maps->n)
+ * gets the index of each one's lowest mapping; returns how many. */
+size_t procmaps_modules(const struct proc_maps *maps, size_t *first);
+
 /*
  * Open the file behind e read-only as the target sees it.  Returns an fd
  * whose dev/ino are e's, or -errno (-ESTALE if the path now names another

@@ -17,7 +17,10 @@
  * signal is kept to be delivered at detach, a new child is taken in to
  * be cleaned too); once every thread of a process is stopped, its bytes
  * and semaphores are restored, its CPU affinity given back, and each
- * thread detached with the signal it was about to receive.
+ * thread detached with the signal it was about to receive.  It takes
+ * bounded time whatever the threads do (a thread held in vfork cannot
+ * stop): see tracer_detach_all.  A job-control stop of ptap detaches the
+ * same way, and attaches again after (tracer_pause).
  */
 #include "tracer/internal.h"
 
@@ -46,6 +49,8 @@ struct tthread *thread_add(struct tracer *t, pid_t tid, struct tproc *p, unsigne
 	th->tid = tid;
 	th->proc = p;
 	th->flags = flags;
+	th->pinned_cpu = -1;
+	cost_thread_start(th);
 	p->nthreads++;
 	u64map_put(&t->threads, (uint64_t)tid, th);
 	t->stats.threads++;
@@ -56,6 +61,7 @@ void thread_forget(struct tracer *t, struct tthread *th)
 {
 	struct tproc *p = th->proc;
 
+	cost_thread_sample(t, th);
 	u64map_del(&t->threads, (uint64_t)th->tid);
 	if (p->mem.pid == th->tid) {
 		/* its memory was reached through this thread: through another
@@ -128,6 +134,7 @@ void proc_forget(struct tracer *t, struct tproc *p)
 			c->mm_owner = heir;
 		}
 	}
+	proc_vfork_done(t, p);
 	u64map_del(&t->procs, (uint64_t)p->pid);
 	t->stats.processes--;
 	proc_free(t, p, true);      /* the process is gone: so is its journal */
@@ -142,30 +149,54 @@ void proc_free(struct tracer *t, struct tproc *p, bool remove_journal)
 	free(p);
 }
 
-/* Keep th on the tracer's CPU; inherited is the affinity its creator had
- * before ptap pinned it (NULL: read the thread's own). */
+/* Whether set holds cpu alone. */
+static bool cpus_only(const cpu_set_t *set, int cpu)
+{
+	return CPU_COUNT(set) == 1 && CPU_ISSET(cpu, set);
+}
+
+void thread_journal_pin(struct tthread *th)
+{
+	if (th->pinned_cpu >= 0)
+		journal_cpus(&th->proc->journal, th->tid, th->pinned_cpu, &th->saved_cpus);
+}
+
+/*
+ * Keep th on the tracer's CPU.  inherited is the affinity its creator had
+ * before ptap pinned it: a new thread starts with its creator's mask, so
+ * if it has ptap's one CPU, its own is the creator's; if it has another,
+ * the program set that one itself, and it is its own.
+ */
 void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited)
 {
-	cpu_set_t one;
+	cpu_set_t now, one;
 
-	if (t->pin_cpu < 0 || th->pinned)
+	if (t->pin_cpu < 0 || th->pinned_cpu >= 0 ||
+	    sched_getaffinity(th->tid, sizeof(now), &now))
 		return;
-	if (inherited)
-		th->saved_cpus = *inherited;
-	else if (sched_getaffinity(th->tid, sizeof(th->saved_cpus), &th->saved_cpus))
-		return;
+	th->saved_cpus = inherited && cpus_only(&now, t->pin_cpu) ? *inherited : now;
 	if (!CPU_ISSET(t->pin_cpu, &th->saved_cpus))
 		return;         /* not allowed there: leave it where it may run */
 	CPU_ZERO(&one);
 	CPU_SET(t->pin_cpu, &one);
-	if (!sched_setaffinity(th->tid, sizeof(one), &one))
-		th->pinned = true;
+	if (sched_setaffinity(th->tid, sizeof(one), &one))
+		return;
+	th->pinned_cpu = t->pin_cpu;
+	thread_journal_pin(th);
 }
 
-static void thread_unpin(struct tthread *th)
+void thread_unpin(struct tthread *th)
 {
-	if (th->pinned && !sched_setaffinity(th->tid, sizeof(th->saved_cpus), &th->saved_cpus))
-		th->pinned = false;
+	cpu_set_t now;
+
+	if (th->pinned_cpu < 0)
+		return;
+	/* only what ptap did, and only if the program has not changed it since */
+	if (!sched_getaffinity(th->tid, sizeof(now), &now) && cpus_only(&now, th->pinned_cpu) &&
+	    sched_setaffinity(th->tid, sizeof(th->saved_cpus), &th->saved_cpus))
+		return;         /* gone, or not allowed now: leave the journal's line */
+	th->pinned_cpu = -1;
+	journal_cpus_done(&th->proc->journal, th->tid);
 }
 
 int tracee_seize(pid_t tid, bool launched)
@@ -209,89 +240,12 @@ static long status_field(pid_t pid, const char *field)
 	return found ? v : -1;
 }
 
-static char *proc_comm(pid_t pid)
-{
-	char path[64], buf[64] = "?";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-	return xstrdup(buf);
-}
-
 static int stat_proc(pid_t pid, struct stat *st)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	return stat(path, st);
-}
-
-/* Why PTRACE_SEIZE said EPERM, as a sentence with what to do. */
-static char *diagnose_eperm(pid_t pid)
-{
-	long tracer = status_field(pid, "TracerPid:");
-	long uid = status_field(pid, "Uid:");
-	struct stat st;
-	char *comm, *msg;
-	FILE *f;
-	int scope = -1;
-
-	if (tracer > 0) {
-		comm = proc_comm((pid_t)tracer);
-		msg = xasprintf("pid %d is already traced by pid %ld (%s); a process can have only "
-				"one tracer: stop that one first", pid, tracer, comm);
-		free(comm);
-		return msg;
-	}
-	if (uid >= 0 && (uid_t)uid != geteuid() && geteuid() != 0)
-		return xasprintf("pid %d belongs to uid %ld and you are uid %u: run ptap as that "
-				 "user, or as root", pid, uid, (unsigned)geteuid());
-	f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
-	if (f) {
-		if (fscanf(f, "%d", &scope) != 1)
-			scope = -1;
-		fclose(f);
-	}
-	if (scope == 1 && geteuid() != 0)
-		return xasprintf("the kernel's Yama ptrace_scope is 1, so only a process's ancestors "
-				 "may trace it: run ptap as root (or with CAP_SYS_PTRACE), launch "
-				 "the program under ptap, or set kernel.yama.ptrace_scope=0");
-	if (scope == 2 && geteuid() != 0)
-		return xasprintf("the kernel's Yama ptrace_scope is 2: only root (CAP_SYS_PTRACE) "
-				 "may attach to a process");
-	if (scope == 3)
-		return xasprintf("the kernel's Yama ptrace_scope is 3: no process may attach to "
-				 "another until the next reboot");
-	if (!stat_proc(pid, &st) && st.st_uid == 0 && uid > 0)
-		return xasprintf("pid %d is not dumpable (a setuid program, or it called "
-				 "prctl(PR_SET_DUMPABLE, 0)): only root may trace it", pid);
-	return xasprintf("not permitted to trace pid %d (%s)", pid, strerror(EPERM));
-}
-
-/* Whether thread tid of pid is exiting or gone (zombie or dead). */
-static bool thread_exiting(pid_t pid, pid_t tid)
-{
-	char path[64], line[64];
-	bool dying = true;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "State:", 6)) {
-			dying = strchr(line, 'Z') || strchr(line, 'X');
-			break;
-		}
-	fclose(f);
-	return dying;
 }
 
 /*
@@ -350,14 +304,14 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 	do {
 		added = 0;
 		dir = opendir(path);
-		if (!dir)
-			return total ? total : -ESRCH;
+		if (!dir)       /* a thread missed would die at its first hit */
+			return errno == ENOENT ? (total ? total : -ESRCH) : -errno;
 		while ((d = readdir(dir))) {
 			pid_t tid = (pid_t)strtol(d->d_name, NULL, 10);
 
 			if (tid <= 0 || u64map_get(&t->threads, (uint64_t)tid))
 				continue;
-			err = tracee_seize(tid, false);
+			err = tracee_seize(tid, p->flags & TP_LAUNCHED);
 			if (err == -ESRCH)
 				continue;       /* the thread exited meanwhile */
 			if (err == -EPERM && status_field(tid, "TracerPid:") == getpid()) {
@@ -365,8 +319,9 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 				thread_add(t, tid, p, TT_NEW | TT_RUNNING);
 				continue;
 			}
-			if (err == -EPERM && tid != p->pid && thread_exiting(p->pid, tid))
-				continue;       /* a thread on its way out cannot be seized */
+			if (err == -EPERM && thread_exiting(p->pid, tid))
+				continue;       /* a thread on its way out cannot be seized,
+				                   nor a leader that exited before the others */
 			if (err) {
 				closedir(dir);
 				return err;
@@ -380,7 +335,47 @@ static int attach_threads(struct tracer *t, struct tproc *p)
 	return total;
 }
 
+static int attach_process(struct tracer *t, pid_t pid, unsigned flags, char **why);
+
+static struct tthread *first_thread(struct tracer *t, const struct tproc *p)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v))
+		if (((struct tthread *)v)->proc == p)
+			return v;
+	return NULL;
+}
+
+/* Its threads seized: read what it maps and arm it.  0, or -errno when it
+ * cannot be traced (out of file descriptors: nothing could be armed, and
+ * "nothing to trace" would not be true). */
+static int proc_start_tracing(struct tracer *t, struct tproc *p)
+{
+	int err;
+
+	p->exe = procmaps_exe_path(p->mem.pid);
+	if (!t->cfg.no_arm)
+		journal_open(&p->journal, p->pid);
+	journal_check(t, p);
+	err = proc_scan_modules(t, p);
+	if (err == -EMFILE || err == -ENFILE || err == -ENOMEM)
+		return err;
+	if (err)
+		tracer_notice(t, "pid %d: cannot read its memory map: %s", p->pid, strerror(-err));
+	return 0;
+}
+
 int tracer_attach(struct tracer *t, pid_t pid, char **why)
+{
+	return attach_process(t, pid, 0, why);
+}
+
+/* Attach to pid (flags: TP_LAUNCHED for the command ptap started, seized
+ * again after a job-control stop). */
+static int attach_process(struct tracer *t, pid_t pid, unsigned flags, char **why)
 {
 	struct stat st;
 	struct tproc *p;
@@ -408,28 +403,27 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 		*why = xasprintf("pid %d is already traced by this ptap", pid);
 		return -EEXIST;
 	}
-	p = proc_add(t, pid, 0);
+	if (proc_is_kthread(pid) || proc_is_zombie(pid)) {
+		*why = attach_diagnose(pid, -EPERM);
+		return -EPERM;
+	}
+	p = proc_add(t, pid, flags);
 	n = attach_threads(t, p);
+	if (n > 0 && !u64map_get(&t->threads, (uint64_t)pid))
+		proc_mem_via(first_thread(t, p));   /* its leader exited: /proc through another */
 	if (n > 0 && inproc_enabled(t) && !t->cfg.no_arm) {
 		/* jumps are written with every thread stopped */
 		tracer_hold(t, p);
 		if (!u64map_get(&t->procs, (uint64_t)pid))
 			n = -ESRCH;
 	}
-	if (n <= 0) {
-		*why = n == -EPERM ? diagnose_eperm(pid)
-			: n == -ESRCH || n == 0 ? xasprintf("pid %d exited before it could be traced", pid)
-			: xasprintf("cannot trace pid %d: %s", pid, strerror(-n));
+	n = n > 0 ? proc_start_tracing(t, p) : n ? n : -ESRCH;
+	if (n) {
+		*why = attach_diagnose(pid, n);
 		attach_undo(t, p);
 		proc_forget(t, p);
-		return n < 0 ? n : -ESRCH;
+		return n;
 	}
-	p->exe = procmaps_exe_path(pid);
-	if (!t->cfg.no_arm)
-		journal_open(&p->journal, pid);
-	n = proc_scan_modules(t, p);
-	if (n)
-		tracer_notice(t, "pid %d: cannot read its memory map: %s", pid, strerror(-n));
 	tracer_release(t, p);
 	i = 0;
 	while (u64map_next(&t->threads, &i, &k, &v))
@@ -438,7 +432,6 @@ int tracer_attach(struct tracer *t, pid_t pid, char **why)
 	p->flags |= TP_STARTED;
 	if (t->hooks->process_start)
 		t->hooks->process_start(t->ctx, pid, 0);
-	proc_check_nothing_armed(t, p);
 	if (t->hooks->process_ready)
 		t->hooks->process_ready(t->ctx, pid);
 	return 0;
@@ -556,59 +549,95 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], const char **why)
 	return pid;
 }
 
-static bool any_running(struct tracer *t)
+/*
+ * How long detaching waits for the next thread to stop while none does:
+ * a thread in an uninterruptible sleep, or held in vfork by a child that
+ * does not run its program, cannot stop.  Past it, what stopped is
+ * restored and let go all the same (see tracer_detach_all).
+ */
+#define DETACH_QUIET_NS (2000ull * 1000 * 1000)
+
+static void release_stopped(struct tracer *t);
+
+/* A thread detaching must see stop: running, not held by a vfork child
+ * (which is itself stopped by then, so it would wait forever). */
+static bool awaited(const struct tthread *th)
+{
+	return thread_running(th) && !thread_in_vfork(th);
+}
+
+/* Whether a thread (of p, or of any process if p is NULL) matches pred. */
+static bool any_thread(struct tracer *t, const struct tproc *p, bool (*pred)(const struct tthread *))
 {
 	size_t i = 0;
 	uint64_t k;
 	void *v;
 
 	while (u64map_next(&t->threads, &i, &k, &v))
-		if (thread_running(v))
+		if ((!p || ((struct tthread *)v)->proc == p) && pred(v))
 			return true;
 	return false;
 }
 
-static bool any_running_in(struct tracer *t, const struct tproc *p)
+/*
+ * Collect stops while a thread (of p, or of any process) matches pred,
+ * handling whatever arrives first, as when detaching if detaching (else
+ * as loop_handle decides for a hold), then release_stopped if asked.
+ * True when none is left (or p ended); false when none stopped for
+ * DETACH_QUIET_NS, or, given signals, another stop signal came.
+ */
+static bool collect(struct tracer *t, const struct tproc *p, bool (*pred)(const struct tthread *),
+		    bool detaching, bool release, const unsigned *signals)
+{
+	uint64_t last = now_ns();
+	pid_t pid = p ? p->pid : 0;
+	pid_t tid;
+	int status;
+
+	while (any_thread(t, p, pred)) {
+		tid = waitpid(-1, &status, __WALL);
+		if (tid < 0) {
+			if (errno != EINTR)
+				return true;    /* ECHILD: every tracee is gone */
+			if (now_ns() - last > DETACH_QUIET_NS ||
+			    (signals && tracer_stop_signals() != *signals))
+				return false;
+			continue;       /* the ticker: look at the clock again */
+		}
+		last = now_ns();
+		loop_handle(t, tid, status, detaching);
+		if (p && u64map_get(&t->procs, (uint64_t)pid) != p)
+			return true;    /* it ended meanwhile */
+		if (release)
+			release_stopped(t);
+	}
+	return true;
+}
+
+/* Interrupt every running thread of p (of every process if NULL). */
+static void interrupt_all(struct tracer *t, const struct tproc *p)
 {
 	size_t i = 0;
 	uint64_t k;
 	void *v;
 
-	while (u64map_next(&t->threads, &i, &k, &v))
-		if (thread_running(v) && ((struct tthread *)v)->proc == p)
-			return true;
-	return false;
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+
+		if (thread_running(th) && !thread_is_new(th) && !(th->flags & TT_DETACHED) &&
+		    (!p || th->proc == p))
+			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
+	}
 }
 
 void tracer_hold(struct tracer *t, struct tproc *p)
 {
-	size_t i = 0;
-	uint64_t k;
-	void *v;
-	pid_t tid;
-	int status;
-
 	t->hold_all = !p;
 	t->hold_proc = p;
-	while (u64map_next(&t->threads, &i, &k, &v)) {
-		struct tthread *th = v;
-
-		if (thread_running(th) && !thread_is_new(th) && (!p || th->proc == p))
-			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
-	}
-	/* collect the stops, handling whatever arrives first (other
-	 * processes' stops too, which go on as usual) */
-	while (p ? any_running_in(t, p) : any_running(t)) {
-		tid = waitpid(-1, &status, __WALL);
-		if (tid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;          /* ECHILD: every tracee is gone */
-		}
-		loop_handle(t, tid, status, false);
-		if (p && !u64map_get(&t->procs, (uint64_t)p->pid))
-			break;          /* it ended meanwhile */
-	}
+	interrupt_all(t, p);
+	/* other processes' stops go on as usual meanwhile; a thread held in
+	 * vfork is in the kernel, not in any code being changed */
+	collect(t, p, awaited, false, false, NULL);
 	t->hold_all = false;
 	t->hold_proc = NULL;
 }
@@ -623,7 +652,8 @@ void tracer_release(struct tracer *t, struct tproc *p)
 		struct tthread *th = v;
 		int how = th->pending_sig;
 
-		if (th->proc != p || thread_running(th) || thread_is_new(th))
+		if (th->proc != p || thread_running(th) || thread_is_new(th) ||
+		    (th->flags & TT_DETACHED))
 			continue;
 		if (th->flags & TT_LISTEN)
 			how = -1;       /* RESUME_LISTEN */
@@ -634,15 +664,75 @@ void tracer_release(struct tracer *t, struct tproc *p)
 	}
 }
 
-void tracer_detach_all(struct tracer *t)
+/* Detach every stopped thread (its process restored already), with the
+ * signal it was about to receive. */
+static void release_stopped(struct tracer *t)
 {
 	size_t i = 0;
 	uint64_t k;
 	void *v;
 
-	/* 1. stop every thread, 2. collecting whatever they report first */
-	tracer_hold(t, NULL);
-	/* 3. restore each process, then let its threads go */
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+
+		if (thread_running(th) || th->flags & TT_DETACHED)
+			continue;
+		thread_unpin(th);
+		ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)th->pending_sig);
+		th->flags |= TT_DETACHED;
+	}
+}
+
+/* Say which threads could not be let go, and why. */
+static void report_stragglers(struct tracer *t)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		struct tthread *th = v;
+
+		if (!thread_straggling(th))
+			continue;
+		if (thread_in_vfork(th))
+			tracer_notice(t, "pid %d: thread %d waits in vfork for pid %d, which has not run "
+				      "its program yet: restored, it stays attached (and runs on) until "
+				      "ptap exits", th->proc->pid, th->tid, th->vfork_child);
+		else
+			tracer_notice(t, "pid %d: thread %d did not stop (an uninterruptible wait?): "
+				      "restored, it stays attached until ptap exits", th->proc->pid,
+				      th->tid);
+	}
+}
+
+/*
+ * Detaching, in bounded time whatever the threads are doing:
+ *  1. interrupt every running thread;
+ *  2. collect the stops, handling whatever arrives first (a hit is still
+ *     reported, a new child is taken in to be restored too); a thread
+ *     held in vfork is not waited for: its child is stopped by then;
+ *  3. restore every process (the in-process engine's regions removed,
+ *     see inproc_teardown): the threads of each are stopped, or held in
+ *     the kernel (vfork, an uninterruptible wait), and a thread with an
+ *     interrupt pending runs no instruction of its own before it stops;
+ *  4. detach every stopped thread, a vfork child too (the memory it shares
+ *     is clean now); its parent, released when the child execs, stops on
+ *     the interrupt and is detached then.  A thread that does not stop in
+ *     DETACH_QUIET_NS (or after a second signal) stays attached, restored,
+ *     and is let go by the kernel when ptap exits.
+ */
+void tracer_detach_all(struct tracer *t)
+{
+	unsigned signals = tracer_stop_signals();
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	t->hold_all = true;
+	interrupt_all(t, NULL);
+	collect(t, NULL, awaited, true, false, &signals);
+	t->hold_all = false;
 	i = 0;
 	while (u64map_next(&t->procs, &i, &k, &v)) {
 		struct tproc *p = v;
@@ -650,13 +740,9 @@ void tracer_detach_all(struct tracer *t)
 		if (!(p->flags & TP_SHARED_MM))
 			proc_disarm(t, p);
 	}
-	i = 0;
-	while (u64map_next(&t->threads, &i, &k, &v)) {
-		struct tthread *th = v;
-
-		thread_unpin(th);
-		ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)th->pending_sig);
-	}
+	release_stopped(t);
+	if (!collect(t, NULL, thread_straggling, true, true, &signals))
+		report_stragglers(t);
 	/* tasks that stopped before their parent's event told us whose they
 	 * are: nothing of ours can be undone in them without knowing */
 	i = 0;
@@ -666,4 +752,107 @@ void tracer_detach_all(struct tracer *t)
 		ptrace(PTRACE_DETACH, (pid_t)k, NULL, NULL);
 	}
 	u64map_free(&t->early);
+}
+
+bool proc_straggling(struct tracer *t, pid_t pid)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v))
+		if (((struct tthread *)v)->proc->pid == pid && thread_straggling(v))
+			return true;
+	return false;
+}
+
+void tracer_forget_all(struct tracer *t)
+{
+	size_t i = 0;
+	uint64_t k;
+	void *v;
+
+	while (u64map_next(&t->threads, &i, &k, &v)) {
+		thread_forget(t, v);
+		i = 0;
+	}
+	i = 0;
+	while (u64map_next(&t->procs, &i, &k, &v)) {
+		u64map_del(&t->procs, k);
+		t->stats.processes--;
+		proc_free(t, v, true);
+		i = 0;
+	}
+}
+
+void proc_vfork_done(struct tracer *t, struct tproc *p)
+{
+	struct tthread *parent;
+
+	if (!p->vfork_parent)
+		return;
+	parent = u64map_get(&t->threads, (uint64_t)p->vfork_parent);
+	if (parent && parent->vfork_child == p->pid)
+		parent->vfork_child = 0;
+	p->vfork_parent = 0;
+}
+
+/*
+ * Job control (SIGTSTP, SIGTTIN, SIGTTOU) while tracing: a ptap stopped
+ * with its int3s in place would leave every target waiting at its next
+ * hit until continued.  So ptap lets them go first, exactly as when it
+ * stops (everything restored), stops itself, and once continued attaches
+ * again to every process it traced that still runs.  What happens in
+ * between is not seen; a process that ended meanwhile is reported ended
+ * (with its status, for the command ptap started, its child).
+ */
+void tracer_pause(struct tracer *t, int sig)
+{
+	struct { pid_t pid; unsigned flags; } *was = NULL;
+	size_t n = 0, i = 0;
+	char *why, *comm;
+	uint64_t k;
+	void *v;
+	int status, again = 0;
+
+	while (u64map_next(&t->procs, &i, &k, &v)) {
+		struct tproc *p = v;
+
+		if (p->flags & (TP_SHARED_MM | TP_UNFOLLOWED))
+			continue;       /* a vfork child goes on with its parent */
+		was = xrealloc(was, (n + 1) * sizeof(*was));
+		was[n].pid = p->pid;
+		was[n++].flags = p->flags & TP_LAUNCHED;
+	}
+	tracer_detach_all(t);
+	tracer_forget_all(t);
+	if (t->hooks->paused)
+		t->hooks->paused(t->ctx, false);
+	comm = xstrdup(sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	tracer_notice(t, "stopped by SIG%s: every process let go, restored; ptap attaches again "
+		      "when continued", comm);
+	tracer_job_stop(sig);
+	if (t->hooks->paused)
+		t->hooks->paused(t->ctx, true);
+	for (i = 0; i < n; i++) {
+		if (was[i].pid == t->launched &&
+		    waitpid(t->launched, &status, WNOHANG | __WALL) == t->launched) {
+			t->launched_status = status;    /* it ended meanwhile */
+			if (t->hooks->process_exit)
+				t->hooks->process_exit(t->ctx, was[i].pid, status);
+			continue;
+		}
+		if (!attach_process(t, was[i].pid, was[i].flags, &why)) {
+			again++;
+			continue;
+		}
+		if (kill(was[i].pid, 0) && t->hooks->process_exit)
+			t->hooks->process_exit(t->ctx, was[i].pid, -1);
+		else
+			tracer_notice(t, "%s", why);
+		free(why);
+	}
+	tracer_notice(t, "continued: tracing %d process%s again", again, again == 1 ? "" : "es");
+	free(comm);
+	free(was);
 }

@@ -43,6 +43,7 @@ struct tracer *tracer_new(const struct tracer_config *cfg, const struct tracer_h
 	}
 	if (cfg->calibrate && cfg->engine == TRACER_ENGINE_PTRACE)
 		t->stats.stop_ns = calibrate_stop_ns();
+	tracer_jobctl_defer(true);
 	return t;
 }
 
@@ -54,6 +55,7 @@ void tracer_free(struct tracer *t)
 
 	if (!t)
 		return;
+	tracer_jobctl_defer(false);
 	while (u64map_next(&t->threads, &i, &k, &v))
 		free(v);
 	i = 0;
@@ -103,17 +105,15 @@ int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_in
 	return 0;
 }
 
-uint64_t tracer_cost_per_event(const struct tracer *t)
-{
-	/* the in-process engine's hits do not stop: the estimate is the
-	 * ptrace engine's (its few int3 sites are not worth one) */
-	if (!t->stats.hits || !t->stats.stop_ns || inproc_enabled(t))
-		return 0;
-	return t->stats.stop_ns + t->stats.handle_ns / t->stats.hits;
-}
-
 uint64_t tracer_hit_overhead_ns(const struct tracer *t)
 {
-	/* a hit here is a ptrace stop: its whole cost is the thread's wait */
-	return tracer_cost_per_event(t);
+	/* the in-process engine's hits do not stop: they cost the recorder's
+	 * time (its few int3 sites are not worth an estimate) */
+	if (inproc_enabled(t))
+		return t->inproc_hits ? t->inproc_cost_ns / t->inproc_hits : 0;
+	/* a hit here is a ptrace stop: its whole cost is the thread's wait,
+	 * the calibrated stop and resume plus ptap's mean handling */
+	if (!t->stats.hits || !t->stats.stop_ns)
+		return 0;
+	return t->stats.stop_ns + t->stats.handle_ns / t->stats.hits;
 }

@@ -38,8 +38,14 @@ struct tracer_hooks {
 	 * dynamic loader has mapped its libraries (before their constructors
 	 * and before main). */
 	void (*process_ready)(void *ctx, pid_t pid);
-	/* A traced process ended; status as from waitpid. */
+	/* A traced process ended; status as from waitpid, or -1 when unknown
+	 * (it ended while ptap was stopped by job control, see paused). */
 	void (*process_exit)(void *ctx, pid_t pid, int status);
+	/* Job control (SIGTSTP, SIGTTIN, SIGTTOU) stops ptap: every target
+	 * has been let go, restored, and ptap is about to stop (resumed
+	 * false: give the terminal back); then it was continued (resumed
+	 * true: take it again) and attaches to them again. */
+	void (*paused)(void *ctx, bool resumed);
 	/* Something the user should know, already a full sentence (no
 	 * "ptap:" prefix).  NULL: printed on stderr. */
 	void (*notice)(void *ctx, const char *msg);
@@ -77,7 +83,8 @@ struct tracer_config {
 enum tracer_stop {
 	TSTOP_NONE,
 	TSTOP_TARGETS_GONE,         /* every traced process ended */
-	TSTOP_SIGNAL,               /* SIGINT, SIGTERM or SIGHUP to ptap */
+	TSTOP_SIGNAL,               /* SIGINT, SIGTERM, SIGHUP or another signal whose
+	                               default would end ptap (tracer_signals_install) */
 	TSTOP_DURATION,             /* --duration passed */
 	TSTOP_REQUEST,              /* the consumer asked (q, --iterations) */
 	TSTOP_ERROR,                /* an internal error; see the message */
@@ -94,8 +101,8 @@ struct tracer_stats {
 	uint64_t semaphores;        /* semaphores currently raised by ptap */
 	uint64_t handle_ns;         /* ptap's time from waking at a hit to resuming it, summed */
 	uint64_t stop_ns;           /* the kernel's share of one hit: trap, stop, wake-up
-	                               and resume with no work, measured at start when
-	                               cfg.calibrate (0 otherwise) */
+	                               and resume with no work, the median measured at
+	                               start when cfg.calibrate (0 otherwise) */
 	uint64_t strcache_hits;     /* string arguments answered by the cache */
 	uint64_t strcache_misses;   /* cacheable string arguments read */
 	unsigned processes;         /* currently traced */
@@ -159,10 +166,11 @@ int tracer_for_each_probe(const struct tracer *t, pid_t pid, tracer_probe_fn fn,
 
 /*
  * ptap cleanup: after tracer_attach() with cfg.no_arm, find what a ptap
- * that died without detaching left in pid (from its journal, else by
- * comparing every site ptap could have used with the mapped file) and take
- * it over, so that tracer_run() (stopped at once) undoes it in the clean
- * detach.  0 and the report, or -errno.
+ * that died without detaching left in pid (int3s, semaphore counts, and
+ * from the journal alone threads pinned to one CPU; from its journal, and by
+ * comparing every site ptap could have used with the mapped file, as a
+ * journal may be short) and take it over, so that tracer_run() (stopped
+ * at once) undoes it in the clean detach.  0 and the report, or -errno.
  */
 struct cleanup_report {
 	unsigned sites;             /* int3s or jumps found over probe sites */
@@ -170,7 +178,12 @@ struct cleanup_report {
 	unsigned semaphores;        /* semaphore counts to lower */
 	unsigned regions;           /* memory regions the in-process engine mapped */
 	uint64_t dropped;           /* events its recorders could not record */
+	unsigned affinities;        /* threads to give their CPU affinity back */
 	bool from_journal;          /* counts from ptap's journal, not inferred */
+	unsigned from_files;        /* sites and hooks the journal did not list,
+	                               found by comparing with the files (if the
+	                               journal was read: it was cut short) */
+	bool journal_bad;           /* a journal without its first line: not used */
 	char *journal;              /* its path (to remove when all went well) */
 };
 int tracer_cleanup_adopt(struct tracer *t, pid_t pid, struct cleanup_report *r);
@@ -182,12 +195,49 @@ void tracer_cleanup_forget(struct tracer *t, pid_t pid);
  * the tracer. */
 int tracer_process_info(const struct tracer *t, pid_t pid, struct tracer_proc_info *info);
 /*
- * What one event costs the traced thread, in ns: the calibrated stop and
- * resume plus ptap's mean handling time; 0 until measured.  With the event
- * rate r (per second) a single-threaded target spends r * cost / 1e9 of
- * its time stopped, and runs 1 / (1 - that) times slower than untraced.
+ * What tracing costs the traced threads, in a form every engine can
+ * fill: the time they spent on tracing instead of their own work.
+ *
+ *   ptrace engine: the time they sat stopped at hits.  It is estimated
+ *     hit by hit (the kernel's round trip of a breakpoint stop, measured
+ *     at start when cfg.calibrate, plus ptap's handling of the hit,
+ *     measured each time) and bounded by the clock: a stopped thread is
+ *     off its CPU, so the ceiling is the threads' time off a CPU (wall
+ *     time minus CPU time, from /proc, per thread).
+ *   An engine whose hits run inside the target does not stop it: there
+ *     the figure is the time the threads spent in its hit code, and the
+ *     ceiling their CPU time.
+ *
+ * Neither counts what tracing costs beyond that: caches refilled after
+ * a stop, or the interpreter's slower path while a semaphore is raised.
+ * A sample holds sums since tracer_new; the cost of a stretch of time is
+ * the difference of two samples (tracer_cost_held), and its share of the
+ * threads' time that held time over the difference of thread_ns.
  */
-uint64_t tracer_cost_per_event(const struct tracer *t);
+struct tracer_cost {
+	uint64_t events;            /* hits delivered */
+	uint64_t estimate_ns;       /* the engine's estimate of the time held */
+	uint64_t ceiling_ns;        /* the most the clock allows it to be */
+	uint64_t thread_ns;         /* the traced threads' time while traced,
+	                               summed over threads (wall x threads) */
+};
+
+/* Take a sample now (reads /proc for each traced thread). */
+void tracer_cost_sample(struct tracer *t, struct tracer_cost *c);
+
+/* The time held between two samples (from may be all zeros: since the
+ * start): the estimate, never more than the clock allows.  *bounded, if
+ * given, says whether the clock cut the estimate. */
+static inline uint64_t tracer_cost_held(const struct tracer_cost *from, const struct tracer_cost *to,
+					bool *bounded)
+{
+	uint64_t est = to->estimate_ns - from->estimate_ns, ceil = to->ceiling_ns - from->ceiling_ns;
+
+	if (bounded)
+		*bounded = est > ceil;
+	return est > ceil ? ceil : est;
+}
+
 /*
  * What one hit adds to the elapsed time of the thread that hit, in ns:
  * between two consecutive events of a thread, the engine ran once on its
@@ -195,21 +245,23 @@ uint64_t tracer_cost_per_event(const struct tracer *t);
  * trap and wake-up before it), so the thread's own code ran for the gap
  * less this.  Consumers that time frames (top, record) subtract it from
  * every gap.  An engine returns its own measure: the ptrace engine, the
- * calibrated stop and resume plus ptap's mean handling time (as
- * tracer_cost_per_event, so 0 without cfg.calibrate or before the first
- * hit); an engine whose hits do not stop the thread, the few instructions
- * a hit runs in the target, or 0 when that is below what a clock shows.
+ * calibrated stop and resume plus ptap's mean handling time (0 without
+ * cfg.calibrate or before the first hit); an engine whose hits do not
+ * stop the thread, the few instructions a hit runs in the target, or 0
+ * when that is below what a clock shows.
  */
 uint64_t tracer_hit_overhead_ns(const struct tracer *t);
 
 /* Nanoseconds since tracer_new, on the events' clock. */
 uint64_t tracer_elapsed_ns(const struct tracer *t);
 
-/* Whether SIGINT, SIGTERM or SIGHUP has come (safe anywhere). */
+/* Whether a stop signal has come (safe anywhere). */
 bool tracer_signal_pending(void);
 
-/* Install ptap's handlers for SIGINT/SIGTERM/SIGHUP (stop), SIGALRM
- * (ticks) and SIGPIPE (ignored); restore the defaults in a child. */
+/* Install ptap's handlers: every signal whose default action ends a
+ * process stops the tracer cleanly (SIGPIPE and SIGXFSZ that ptap's own
+ * writes raise excepted: the write fails and says why), SIGALRM ticks.
+ * A launched command gets back the dispositions ptap inherited. */
 void tracer_signals_install(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * ptap cleanup -p PID: undo what a ptap that died without detaching (killed
  * with SIGKILL, crashed) left in a process: the int3s over probe sites and
- * hooks, and the semaphore counts it raised.  See tracer/cleanup.c.
+ * hooks, the semaphore counts it raised, the CPU affinity of the threads
+ * it pinned.  See tracer/cleanup.c.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@ static void cleanup_usage(FILE *f)
 {
 	fprintf(f, "Usage: ptap cleanup [-n] -p PID[,PID...]\n"
 		   "Undo what a ptap killed while attached (SIGKILL, a crash) left in a process:\n"
-		   "the int3s over probe sites and hooks, and the semaphore counts it raised.\n"
+		   "the int3s over probe sites and hooks, the semaphore counts it raised, and\n"
+		   "the CPU affinity of the threads it pinned.\n"
 		   "\nOptions:\n"
 		   "  -p, --pid PID[,PID...]  the processes to clean (repeatable)\n"
 		   "  -n, --dry-run           say what is left, change nothing\n"
@@ -39,7 +41,9 @@ static int cleanup_one(pid_t pid, bool dry_run)
 	t = tracer_new(&cfg, NULL, NULL);
 	err = tracer_attach(t, pid, &why);
 	if (err) {
-		fprintf(stderr, "ptap: cleanup: %s\n", why);
+		fputs("ptap: cleanup: ", stderr);
+		fputs_safe(why, stderr);    /* it may name another process */
+		fputc('\n', stderr);
 		free(why);
 		tracer_free(t);
 		return EXIT_RUNTIME;
@@ -48,7 +52,7 @@ static int cleanup_one(pid_t pid, bool dry_run)
 	if (err) {
 		fprintf(stderr, "ptap: cleanup: pid %d: %s\n", pid, strerror(-err));
 		rc = EXIT_RUNTIME;
-	} else if (!r.sites && !r.hooks && !r.semaphores && !r.regions) {
+	} else if (!r.sites && !r.hooks && !r.semaphores && !r.regions && !r.affinities) {
 		printf("pid %d: nothing left by ptap\n", pid);
 		nothing = true;
 	}
@@ -62,11 +66,22 @@ static int cleanup_one(pid_t pid, bool dry_run)
 		       dry_run ? "would restore" : "restored", r.sites, r.sites == 1 ? "" : "s",
 		       r.hooks, r.hooks == 1 ? "" : "s", dry_run ? "would lower" : "lowered",
 		       r.semaphores, r.semaphores == 1 ? "" : "s");
+		if (r.affinities)
+			printf(", %s the CPU affinity of %u thread%s", dry_run ? "would give back" : "gave back",
+			       r.affinities, r.affinities == 1 ? "" : "s");
 		if (r.regions)
 			printf(", %s %u region%s of ptap's code and data", dry_run ? "would unmap" : "unmapped",
 			       r.regions - (dry_run ? 0 : st.regions_left),
 			       r.regions - (dry_run ? 0 : st.regions_left) == 1 ? "" : "s");
-		printf(" (%s)\n", r.from_journal ? "from ptap's journal" : "inferred from the probes found armed");
+		printf(" (");
+		if (r.from_journal && r.from_files)
+			printf("from ptap's journal, which was cut short: %u found by comparing with "
+			       "the files, their semaphores inferred)\n", r.from_files);
+		else if (r.from_journal)
+			printf("from ptap's journal)\n");
+		else
+			printf("%sinferred from the probes found armed)\n",
+			       r.journal_bad ? "ptap's journal was begun but not written; " : "");
 		if (!dry_run && st.regions_left)
 			printf("pid %d: %u region%s stay mapped: a thread was inside ptap's code\n", pid,
 			       st.regions_left, st.regions_left == 1 ? "" : "s");

@@ -244,7 +244,7 @@ int cmd_flow(int argc, char **argv)
 	if (!r && !s.json)
 		fprintf(s.out, "%10s %-20s %s\n", "TIME(us)", "WHO", "CALLS");
 	if (!r)
-		r = session_run(&s);
+		r = session_end(&s, session_run(&s));
 	if (c.stacks.unmatched && !s.quiet)
 		fprintf(stderr, "ptap: flow: %" PRIu64 " return%s without a matching entry (calls "
 			"already running when tracing began) shown at depth 0\n", c.stacks.unmatched,

@@ -42,6 +42,7 @@
 #include "tracer/procmaps.h"
 #include "tracer/select.h"
 #include "ui/commands.h"
+#include "ui/explain.h"
 
 #define CMD "list"
 
@@ -453,94 +454,21 @@ static char *path_lookup(const char *name)
 	return found;
 }
 
-/* Whether the file defines the interpreter's entry points, or is named
- * like a Python interpreter or its library. */
-static bool has_python_main(const char *path)
-{
-	uint64_t v;
-
-	return elf_module_symbol(path, -1, "Py_BytesMain", &v) == 0 ||
-	       elf_module_symbol(path, -1, "Py_Main", &v) == 0;
-}
-
-static bool python_named(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return glob_match("python*", base) || glob_match("libpython*", base);
-}
-
-/* Debian's interpreter is the one this project is tested with. */
-#define DEBIAN_PYTHON "Debian's /usr/bin/python3.11 (package python3.11) has them"
-
-/*
- * A Python whose executable only calls into a shared libpython keeps its
- * markers, if any, in that library.  Look for it where an installation
- * with its own prefix puts it (PREFIX/bin/python3.11 loads
- * PREFIX/lib/libpython3.11.so.1.0, which is what pyenv builds do) and
- * nowhere else: a guess elsewhere could name a library this interpreter
- * never loads.  Returns a malloc'd path or NULL.
- */
-static char *prefix_libpython(const char *path)
-{
-	static const char *const libdirs[] = { "lib", "lib64" };
-	const char *base = strrchr(path, '/'), *bindir_slash;
-	char *prefix, *found = NULL;
-
-	if (!base)
-		return NULL;
-	for (bindir_slash = base; bindir_slash > path && bindir_slash[-1] != '/'; bindir_slash--)
-		;
-	if (bindir_slash == path)
-		return NULL;
-	prefix = xstrndup(path, (size_t)(bindir_slash - 1 - path));
-	base++;
-	for (size_t i = 0; i < ARRAY_SIZE(libdirs) && !found; i++) {
-		char *cand = xasprintf("%s/%s/lib%s.so.1.0", prefix, libdirs[i], base);
-
-		if (access(cand, R_OK) == 0)
-			found = cand;
-		else
-			free(cand);
-	}
-	free(prefix);
-	return found;
-}
-
 /* A file with no probes at all: if it is a Python, say why. */
 static void python_hint(const char *path)
 {
-	struct elf_module *lib = NULL;
-	char *libpath;
+	char *why = explain_file(path);
 
-	if (has_python_main(path)) {
-		pr_warn(CMD, "%s: this Python was built without --with-dtrace, so it has no "
-			"stapsdt markers; " DEBIAN_PYTHON, path);
-		return;
-	}
-	if (!python_named(path))
-		return;
-	libpath = prefix_libpython(path);
-	if (libpath && elf_module_open(libpath, -1, &lib) == 0 && lib->nprobes == 0)
-		pr_warn(CMD, "%s: this Python was built without --with-dtrace: neither it nor "
-			"its %s has stapsdt markers; " DEBIAN_PYTHON, path, libpath);
-	else if (lib)
-		pr_warn(CMD, "%s: this Python's markers are in its shared library: "
-			"ptap list %s", path, libpath);
-	else
-		pr_warn(CMD, "%s: this Python runs its interpreter from a shared libpython "
-			"(ldd %s names it), which has the markers if it was built with "
-			"--with-dtrace; " DEBIAN_PYTHON, path, path);
-	elf_module_free(lib);
-	free(libpath);
+	if (why)
+		pr_warn(CMD, "%s", why);
+	free(why);
 }
 
 /* For a file that is not ELF, or whose ELF header libelf refused: say
  * which, and name scripts (a pyenv shim above all) for what they are. */
 static void not_elf_message(const char *path)
 {
-	char head[1024];
+	char head[1024], *why;
 	ssize_t n = -1;
 	int fd;
 
@@ -558,15 +486,9 @@ static void not_elf_message(const char *path)
 		return;
 	}
 	head[n] = '\0';
-	if (strstr(path, "/shims/") && strstr(head, "pyenv")) {
-		pr_warn(CMD, "%s: not an ELF file but a pyenv shim, a script that runs the "
-			"Python pyenv selects; pyenv builds Python without --with-dtrace, so "
-			"it has no stapsdt markers; " DEBIAN_PYTHON, path);
-		return;
-	}
-	head[strcspn(head, "\n")] = '\0';
-	pr_warn(CMD, "%s: not an ELF file but a script (%.200s): list the program it runs",
-		path, head);
+	why = explain_script(path, head);
+	pr_warn(CMD, "%s", why);
+	free(why);
 }
 
 static void open_error(const char *path, int err)
@@ -654,30 +576,15 @@ static void maps_error(pid_t pid, int err)
 			"(CAP_SYS_PTRACE) may read it", (int)pid, (int)pid);
 }
 
-/* Index of the first mapping of each module: a file with an executable
- * mapping, once per device and inode, in address order. */
-static size_t find_modules(const struct proc_maps *maps, size_t *first)
+/* Nothing (selected) in a process: if it runs a Python, say why. */
+static void list_pid_why(const struct list_out *out, pid_t pid)
 {
-	size_t n = 0;
+	struct explain e;
 
-	for (size_t i = 0; i < maps->n; i++) {
-		const struct map_entry *e = &maps->v[i];
-		bool seen = false;
-		size_t j;
-
-		if (!(e->prot & PROT_EXEC) || !procmaps_is_file(e))
-			continue;
-		for (j = 0; j < n && !seen; j++)
-			seen = maps->v[first[j]].dev == e->dev && maps->v[first[j]].ino == e->ino;
-		if (seen)
-			continue;
-		/* Report the module by its lowest mapping (the ELF header). */
-		for (j = 0; j < i; j++)
-			if (maps->v[j].dev == e->dev && maps->v[j].ino == e->ino)
-				break;
-		first[n++] = j;
-	}
-	return n;
+	fflush(stdout);
+	if (!explain_process(pid, &out->opts->sel, &e) && e.python)
+		pr_warn(CMD, "%s", e.text);
+	free(e.text);
 }
 
 static void list_pid(struct list_out *out, pid_t pid)
@@ -694,7 +601,7 @@ static void list_pid(struct list_out *out, pid_t pid)
 		return;
 	}
 	first = xcalloc(maps.n ? maps.n : 1, sizeof(*first));
-	nmods = find_modules(&maps, first);
+	nmods = procmaps_modules(&maps, first);
 	if (!nmods) {
 		pr_warn(CMD, "pid %d: no files mapped: a kernel thread, or a process that is "
 			"exiting", (int)pid);
@@ -744,6 +651,8 @@ static void list_pid(struct list_out *out, pid_t pid)
 		       out->opts->sel.n ? "matching " : "", nprobes == 1 ? "" : "s", with_probes, nmods);
 		free(exe);
 	}
+	if (!nprobes)
+		list_pid_why(out, pid);
 out:
 	free(first);
 	procmaps_free(&maps);

@@ -20,8 +20,16 @@
  *
  * --summary prints, every --interval seconds, what the interval held:
  * successful and failed imports, collections (and per generation),
- * objects collected and the average per collection; at the end the rest
- * of the last interval and the totals.
+ * objects collected and the average per collection, audit events; at the
+ * end the rest of the last interval (unless it held nothing) and the
+ * totals.
+ *
+ * -e narrows what is traced: gc, import and audit name the markers of a
+ * kind, audit:NAME audit events by name (a glob, matched against the
+ * event's name at each hit: the audit marker fires for them all), and
+ * anything else is a pattern as ptap trace reads it, which must name
+ * some of monitor's five markers (it is replaced by those it names, so
+ * that nothing else gets armed).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -40,6 +48,20 @@
 #include "ui/session.h"
 
 #define GENERATIONS 3            /* CPython's gc has generations 0, 1 and 2 */
+
+/* monitor's markers, and the -e words that name them by kind */
+static const char *const monitor_markers[] = {
+	"gc__start", "gc__done", "import__find__load__start", "import__find__load__done", "audit",
+};
+static const struct {
+	const char *word;
+	unsigned markers;            /* bits of monitor_markers */
+} monitor_kinds[] = {
+	{ "gc", 1u << 0 | 1u << 1 },
+	{ "import", 1u << 2 | 1u << 3 },
+	{ "audit", 1u << 4 },
+};
+#define MARKER_AUDIT (1u << 4)
 
 /* What a period held. */
 struct monitor_counts {
@@ -61,6 +83,10 @@ struct monitor_ctx {
 	struct stack_view stack;
 	struct monitor_counts period, total;
 	uint64_t period_start_ns;    /* on the events' clock */
+	unsigned markers;            /* -e: the markers asked for (bits) */
+	const char **audit_names;    /* -e audit:NAME globs, NULL if every event */
+	size_t naudit_names;
+	bool audit_all;              /* -e audit (or a pattern naming the marker) */
 };
 
 enum {
@@ -124,7 +150,27 @@ static void json_str_arg(FILE *f, const struct event *ev, int i)
 	format_str_json(f, i < ev->nargs ? &ev->args[i] : &none);
 }
 
-/* Count the event; false if it is not one of monitor's. */
+/* With -e audit:NAME: whether the audit event's name is one asked for. */
+static bool audit_wanted(const struct monitor_ctx *c, const struct event *ev)
+{
+	char name[256];
+	const char *s;
+	size_t len, i;
+
+	if (!c->naudit_names || c->audit_all)
+		return true;
+	s = str_arg(ev, 0, &len);
+	if (len >= sizeof(name))
+		len = sizeof(name) - 1;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	for (i = 0; i < c->naudit_names; i++)
+		if (glob_match(c->audit_names[i], name))
+			return true;
+	return false;
+}
+
+/* Count the event; false if it is not one of monitor's (or not asked for). */
 static bool monitor_count(struct monitor_ctx *c, const struct event *ev)
 {
 	struct monitor_counts *k = &c->period;
@@ -150,6 +196,8 @@ static bool monitor_count(struct monitor_ctx *c, const struct event *ev)
 			k->import_failures++;
 		return true;
 	case KP_PY_AUDIT:
+		if (!audit_wanted(c, ev))
+			return false;
 		k->audits++;
 		return true;
 	default:
@@ -242,9 +290,9 @@ static void monitor_on_event(void *ctx, const struct event *ev)
 static void summary_header(struct monitor_ctx *c)
 {
 	if (!c->s->json)
-		fprintf(c->s->out, "%*s %9s %8s %7s %11s %5s %5s %5s %10s %8s\n", c->wall ? 15 : 10,
-			"TIME", "PERIOD", "IMPORTS", "FAILED", "COLLECTIONS", "GEN0", "GEN1", "GEN2",
-			"COLLECTED", "AVERAGE");
+		fprintf(c->s->out, "%*s %9s %8s %7s %11s %5s %5s %5s %10s %8s %8s\n",
+			c->wall ? 15 : 10, "TIME", "PERIOD", "IMPORTS", "FAILED", "COLLECTIONS", "GEN0",
+			"GEN1", "GEN2", "COLLECTED", "AVERAGE", "AUDITS");
 }
 
 /* One summary row: kind "interval" (the period that just ended) or "total". */
@@ -277,9 +325,10 @@ static void summary_print(struct monitor_ctx *c, const char *kind, const struct 
 		k->import_failures, k->collections, k->generation[0], k->generation[1],
 		k->generation[2], k->collected);
 	if (k->collections)
-		fprintf(f, " %8.1f\n", avg);
+		fprintf(f, " %8.1f", avg);
 	else
-		fprintf(f, " %8s\n", "-");
+		fprintf(f, " %8s", "-");
+	fprintf(f, " %8" PRIu64 "\n", k->audits);
 	fflush(f);
 }
 
@@ -324,8 +373,13 @@ static void monitor_usage(FILE *f)
 		   "Print CPython's garbage collections, imports and audit events as they happen\n"
 		   "(python:gc__start, gc__done, import__find__load__start/done, audit).\n"
 		   "\nOptions:\n"
+		   "  -e, --probe WHAT        only these events (repeatable): gc, import, audit,\n"
+		   "                          audit:NAME (audit events by name, a glob such as\n"
+		   "                          'audit:socket.*'), or a pattern of the markers as\n"
+		   "                          ptap trace reads it ('python:gc__*')\n"
 		   "      --summary           instead, every interval: imports, collections, objects\n"
-		   "                          collected and their average; the totals at the end\n"
+		   "                          collected and their average, audit events; the\n"
+		   "                          totals at the end\n"
 		   "  -d, --interval SECONDS  the summary interval (default 5)\n"
 		   "      --wall              wall-clock times (HH:MM:SS.microseconds), not seconds\n"
 		   "                          since ptap started\n"
@@ -335,11 +389,80 @@ static void monitor_usage(FILE *f)
 		   session_options_help);
 }
 
+/* Add to the selection the markers in bits not yet in it. */
+static void add_markers(struct monitor_ctx *c, unsigned bits)
+{
+	const char *why;
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(monitor_markers); i++) {
+		if (!(bits & 1u << i) || (c->markers & 1u << i))
+			continue;
+		snprintf(name, sizeof(name), "python:%s", monitor_markers[i]);
+		selection_add(&c->s->sel, name, &why);
+		c->markers |= 1u << i;
+	}
+}
+
+/* The markers a trace-style pattern names (bits), or a usage error. */
+static int pattern_markers(const char *arg, unsigned *bits)
+{
+	struct selection one = { 0 };
+	const char *why;
+	size_t i;
+
+	if (selection_add(&one, arg, &why))
+		return usage_error("monitor", "bad probe pattern '%s': %s", arg, why);
+	*bits = 0;
+	for (i = 0; i < ARRAY_SIZE(monitor_markers); i++) {
+		struct sdt_probe p = { .provider = "python", .name = (char *)monitor_markers[i] };
+
+		if (selection_match(&one, &p, false) >= 0)
+			*bits |= 1u << i;
+	}
+	selection_free(&one);
+	if (!*bits)
+		return usage_error("monitor", "-e '%s' names none of monitor's events: give gc, "
+				   "import, audit, audit:NAME, or a pattern of python:gc__start, "
+				   "gc__done, import__find__load__start, import__find__load__done or "
+				   "audit (ptap trace -e traces any probe)", arg);
+	return 0;
+}
+
+static int monitor_probe_option(struct monitor_ctx *c, const char *arg)
+{
+	unsigned bits = 0;
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(monitor_kinds); i++)
+		if (!strcasecmp(arg, monitor_kinds[i].word))
+			bits = monitor_kinds[i].markers;
+	if (!strncmp(arg, "audit:", 6) && arg[6]) {
+		c->audit_names = xrealloc(c->audit_names, (c->naudit_names + 1) *
+					  sizeof(*c->audit_names));
+		c->audit_names[c->naudit_names++] = arg + 6;
+		add_markers(c, MARKER_AUDIT);
+		return 1;
+	}
+	if (!bits) {
+		r = pattern_markers(arg, &bits);
+		if (r)
+			return r;
+	}
+	c->audit_all |= (bits & MARKER_AUDIT) != 0;
+	add_markers(c, bits);
+	return 1;
+}
+
 static int monitor_option(void *ctx, int opt, const char *arg)
 {
 	struct monitor_ctx *c = ctx;
 
 	switch (opt) {
+	case 'e':
+		return monitor_probe_option(c, arg);
 	case MON_OPT_SUMMARY:
 		c->summary = true;
 		return 1;
@@ -373,8 +496,6 @@ static int monitor_args(struct monitor_ctx *c, struct session *s, int argc, char
 	};
 	int r;
 
-	s->fixed_probes = "monitor chooses its probes itself (python:gc__*, import__*, audit); "
-			  "for others, use ptap trace -e";
 	r = session_parse(s, argc, argv, "+:hd:" SESSION_SHORT, longopts, monitor_option, c,
 			  monitor_usage, probes);
 	if (!r && c->summary && c->stack.on)
@@ -427,13 +548,19 @@ int cmd_monitor(int argc, char **argv)
 	r = session_run(&s);
 	if (c.summary) {
 		end = tracer_elapsed_ns(s.tracer);
-		if (end > c.period_start_ns)
+		/* the rest of the last interval, unless it held nothing */
+		if (end > c.period_start_ns && memcmp(&c.period, &(struct monitor_counts){ 0 },
+						      sizeof(c.period)))
 			period_close(&c, end);
+		else
+			counts_add(&c.total, &c.period);
 		summary_print(&c, "total", &c.total, end, end);
 	}
+	r = session_end(&s, r);
 out:
 	session_free(&s);
 	stack_view_free(&c.stack);
 	labels_free(&c.labels);
+	free(c.audit_names);
 	return r;
 }

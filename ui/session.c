@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,25 @@ const char session_options_help[] =
 	"      --no-string-cache   read CPython's file and function names on every hit\n"
 	"      --engine ENGINE     inproc (a jump into the target; the default) or\n"
 	"                          ptrace (an int3 and a ptrace stop at every hit)\n"
-	"  -q, --quiet             no progress messages on standard error\n";
+	"  -q, --quiet             no progress messages on standard error\n"
+	"  -f, --follow            accepted for strace's sake: forked children are\n"
+	"                          followed by default (--no-follow to stay out)\n";
+
+/* "ptap: COMMAND: message" on stderr; the message may quote names from
+ * the system (a path, another process's name), escaped as fputs_safe does. */
+static void PRINTF_LIKE(2, 3) session_say(const struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ptap: %s: ", s->name);
+	fputs_safe(msg, stderr);
+	fputc('\n', stderr);
+	free(msg);
+}
 
 int session_engine(const char *name, enum tracer_engine *engine)
 {
@@ -112,6 +131,11 @@ int session_option(struct session *s, int opt, const char *arg)
 	case SESSION_OPT_NO_FOLLOW:
 		s->cfg.no_follow = true;
 		return 1;
+	case 'f':
+		fprintf(stderr, "ptap: %s: note: -f changes nothing: threads and forked children "
+			"are followed by default (--no-follow to stay in the first process)\n",
+			s->name);
+		return 1;
 	case SESSION_OPT_NO_PIN:
 		s->cfg.no_pin = true;
 		return 1;
@@ -147,13 +171,19 @@ int session_finish_args(struct session *s, int argc, char **argv, const char *co
 	return 0;
 }
 
-/* Output that cannot be written (a full disk, a closed pipe) ends the
- * session like an internal error: everything is detached and restored. */
+/*
+ * Output that cannot be written (a full disk, a file-size limit) ends the
+ * session like an internal error: everything is detached and restored,
+ * and ptap exits with 1.  A reader that closed its pipe (EPIPE: `| head`)
+ * ends it too, quietly and with 0: that is the reader's choice.
+ */
 static void session_check_output(struct session *s)
 {
-	if (likely(!ferror(s->out)) || s->out_errno)
+	if (likely(!s->out_errno && !ferror(s->out)) || s->out_stopped)
 		return;
-	s->out_errno = errno ? errno : EIO;
+	if (!s->out_errno)
+		s->out_errno = EIO;
+	s->out_stopped = true;
 	tracer_request_stop(s->tracer);
 }
 
@@ -169,6 +199,12 @@ static void wrap_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
 
+	/* the tracer's cost is sampled now and then, so that threads that
+	 * end are counted with their CPU time (tracer.h) */
+	if (now - s->cost_at_ns >= 1000000000u) {
+		tracer_cost_sample(s->tracer, &s->cost);
+		s->cost_at_ns = now;
+	}
 	if (s->user_hooks.tick)
 		s->user_hooks.tick(s->user_ctx, now);
 	session_check_output(s);
@@ -192,7 +228,9 @@ static void wrap_ready(void *ctx, pid_t pid)
 {
 	struct session *s = ctx;
 
-	s->user_hooks.process_ready(s->user_ctx, pid);
+	session_ready(s, pid);
+	if (s->user_hooks.process_ready)
+		s->user_hooks.process_ready(s->user_ctx, pid);
 }
 
 static void wrap_exit(void *ctx, pid_t pid, int status)
@@ -200,6 +238,14 @@ static void wrap_exit(void *ctx, pid_t pid, int status)
 	struct session *s = ctx;
 
 	s->user_hooks.process_exit(s->user_ctx, pid, status);
+}
+
+static void wrap_paused(void *ctx, bool resumed)
+{
+	struct session *s = ctx;
+
+	if (s->user_hooks.paused)
+		s->user_hooks.paused(s->user_ctx, resumed);
 }
 
 static void wrap_notice(void *ctx, const char *msg)
@@ -243,17 +289,20 @@ int session_parse(struct session *s, int argc, char **argv, const char *shortopt
 static ssize_t out_write(void *cookie, const char *buf, size_t len)
 {
 	static uint64_t progress_ns;
-	int fd = (int)(intptr_t)cookie;
+	struct session *s = cookie;
 	size_t done = 0;
 	ssize_t r;
 
 	while (done < len) {
-		r = write(fd, buf + done, len - done);
+		r = write(s->out_fd, buf + done, len - done);
 		if (r < 0 && errno == EINTR &&
 		    (!tracer_signal_pending() || now_ns() - progress_ns < 1000000000u))
 			continue;
-		if (r < 0)
+		if (r < 0) {
+			if (!s->out_errno)
+				s->out_errno = errno;   /* the first failure says why */
 			return done ? (ssize_t)done : -1;
+		}
 		done += (size_t)r;
 		progress_ns = now_ns();
 	}
@@ -262,16 +311,18 @@ static ssize_t out_write(void *cookie, const char *buf, size_t len)
 
 static int out_close(void *cookie)
 {
-	int fd = (int)(intptr_t)cookie;
+	struct session *s = cookie;
 
-	return fd > STDERR_FILENO ? close(fd) : 0;
+	return s->out_fd > STDERR_FILENO ? close(s->out_fd) : 0;
 }
 
-static FILE *out_open(int fd)
+static FILE *out_open(struct session *s, int fd)
 {
 	static const cookie_io_functions_t io = { .write = out_write, .close = out_close };
-	FILE *f = fopencookie((void *)(intptr_t)fd, "w", io);
+	FILE *f;
 
+	s->out_fd = fd;
+	f = fopencookie(s, "w", io);
 	if (f)
 		setvbuf(f, NULL, isatty(fd) ? _IOLBF : _IOFBF, 1 << 16);
 	return f;
@@ -286,16 +337,16 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	char *why;
 	size_t i;
 	pid_t pid;
-	int err;
+	int err, armed = 0;
 
 	if (s->output) {
 		int fd = open(s->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 
 		if (fd < 0) {
-			fprintf(stderr, "ptap: %s: %s: %s\n", s->name, s->output, strerror(errno));
+			session_say(s, "%s: %s", s->output, strerror(errno));
 			return EXIT_RUNTIME;
 		}
-		s->out = out_open(fd);
+		s->out = out_open(s, fd);
 		if (!s->out) {
 			close(fd);
 			s->out = stdout;
@@ -303,7 +354,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		}
 	} else {
 		fflush(stdout);
-		s->out = out_open(STDOUT_FILENO);
+		s->out = out_open(s, STDOUT_FILENO);
 		if (!s->out)
 			s->out = stdout;
 	}
@@ -317,22 +368,31 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		.tick = wrap_tick,
 		.process_start = s->user_hooks.process_start ? wrap_start : NULL,
 		.process_exec = s->user_hooks.process_exec ? wrap_exec : NULL,
-		.process_ready = s->user_hooks.process_ready ? wrap_ready : NULL,
+		.process_ready = wrap_ready,
 		.process_exit = s->user_hooks.process_exit ? wrap_exit : NULL,
 		.notice = s->user_hooks.notice ? wrap_notice : NULL,
+		.paused = wrap_paused,
 	};
 	if (!s->user_hooks.tick && !s->cfg.tick_ms)
 		s->cfg.tick_ms = 200;   /* to notice a broken output while idle */
 	s->tracer = tracer_new(&s->cfg, w, s);
+	s->cost_at_ns = now_ns();
 	for (i = 0; i < s->npids; i++) {
+		if (tracer_signal_pending())
+			break;  /* stop now: attaching the rest would only delay it */
+		s->attaching = true;
 		tracer_get_stats(s->tracer, &before);
 		err = tracer_attach(s->tracer, s->pids[i], &why);
+		s->attaching = false;
 		if (err) {
-			fprintf(stderr, "ptap: %s: %s\n", s->name, why);
+			session_say(s, "%s", why);
 			free(why);
 			continue;
 		}
 		s->attached++;
+		if (session_attached_nothing(s, s->pids[i]))
+			continue;
+		armed++;
 		tracer_get_stats(s->tracer, &after);
 		if (!s->quiet)
 			fprintf(stderr, "ptap: tracing pid %d: %u thread%s, %llu probe site%s armed, "
@@ -344,13 +404,12 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 				after.semaphores - before.semaphores == 1 ? "" : "s");
 	}
 	if (s->npids && !s->attached && !s->cmd)
-		return EXIT_RUNTIME;
-	tracer_get_stats(s->tracer, &after);
-	if (s->attached && !s->cmd && !after.sites_armed) {
-		/* nothing to wait for: say so and let the processes go */
-		fprintf(stderr, "ptap: %s: nothing to trace: no probe matching %s%s in the "
-			"attached process%s\n", s->name, s->sel.pats[0].text,
-			s->sel.n > 1 ? " (or the other patterns)" : "", s->attached > 1 ? "es" : "");
+		return tracer_signal_pending() ? EXIT_OK : EXIT_RUNTIME;
+	if (s->attached && !s->cmd && !armed) {
+		/* nothing to wait for (each process said why): let them go */
+		if (s->attached > 1)
+			fprintf(stderr, "ptap: %s: nothing to trace in any of the %d attached "
+				"processes\n", s->name, s->attached);
 		tracer_request_stop(s->tracer);
 		tracer_run(s->tracer);
 		return EXIT_RUNTIME;
@@ -358,7 +417,12 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	if (s->cmd) {
 		pid = tracer_launch(s->tracer, s->cmd, &cwhy);
 		if (pid < 0) {
-			fprintf(stderr, "ptap: %s: %s: %s\n", s->name, s->cmd[0], cwhy);
+			session_say(s, "%s: %s", s->cmd[0], cwhy);
+			if (s->attached) {
+				/* let the processes of -p go, restored */
+				tracer_request_stop(s->tracer);
+				tracer_run(s->tracer);
+			}
 			return pid == -ENOENT ? 127 : 126;
 		}
 		s->launched = pid;
@@ -366,23 +430,38 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	return 0;
 }
 
+/* Flush the output; say once why it failed, if it did.  0, or -errno
+ * (-EPIPE: the reader is gone, said nothing). */
+static int session_flush(struct session *s)
+{
+	if (s->out && (fflush(s->out) || ferror(s->out)) && !s->out_errno)
+		s->out_errno = EIO;
+	if (!s->out_errno)
+		return 0;
+	if (s->out_errno != EPIPE && !s->out_reported)
+		session_say(s, "cannot write %s: %s; stopped", s->output ? s->output : "standard output",
+			    strerror(s->out_errno));
+	s->out_reported = true;
+	return -s->out_errno;
+}
+
 int session_run(struct session *s)
 {
-	int st;
+	int st, err;
 	size_t i;
 
 	s->stop = tracer_run(s->tracer);
-	if (fflush(s->out) && !s->out_errno)
-		s->out_errno = errno ? errno : EIO;
-	if (s->out_errno) {
-		fprintf(stderr, "ptap: %s: cannot write %s: %s; stopped\n", s->name,
-			s->output ? s->output : "standard output", strerror(s->out_errno));
+	err = session_flush(s);
+	if (err == -EPIPE)
+		return EXIT_OK;
+	if (err)
 		return EXIT_RUNTIME;
-	}
-	for (i = 0; i < s->sel.n; i++)
+	if (s->stop != TSTOP_ERROR && session_nothing_traced(s))
+		return EXIT_RUNTIME;
+	for (i = 0; i < s->sel.n && !s->nothing_msg; i++)
 		if (!s->sel.pats[i].matched && !s->quiet)
-			fprintf(stderr, "ptap: %s: -e '%s' matched no probe in the traced processes\n",
-				s->name, s->sel.pats[i].text);
+			session_say(s, "-e '%s' matched no probe in the traced processes",
+				    s->sel.pats[i].text);
 	if (s->stop == TSTOP_ERROR)
 		return EXIT_RUNTIME;
 	if (s->launched) {
@@ -395,6 +474,35 @@ int session_run(struct session *s)
 		return s->stop == TSTOP_SIGNAL ? 128 + tracer_stop_signal(s->tracer) : EXIT_OK;
 	}
 	return EXIT_OK;
+}
+
+int session_end(struct session *s, int status)
+{
+	int err = session_flush(s);
+
+	if (err && err != -EPIPE)
+		return EXIT_RUNTIME;
+	return status;
+}
+
+/*
+ * What an event cost the traced threads, from the tracer's estimate,
+ * never more than the clock allows (tracer.h): "at most" when the clock
+ * cut the estimate.
+ */
+static void session_cost_summary(struct session *s, const struct tracer_stats *st)
+{
+	static const struct tracer_cost start;
+	bool bounded;
+	uint64_t held;
+
+	tracer_cost_sample(s->tracer, &s->cost);
+	held = tracer_cost_held(&start, &s->cost, &bounded);
+	if (!st->hits || !st->stop_ns || !held)
+		return;
+	fprintf(stderr, "; each event cost the target %s %.1f us (%.1f in ptap)",
+		bounded ? "at most" : "about", (double)held / (double)st->hits / 1e3,
+		(double)st->handle_ns / (double)st->hits / 1e3);
 }
 
 void session_summary(struct session *s)
@@ -410,10 +518,7 @@ void session_summary(struct session *s)
 	if (st.strcache_hits + st.strcache_misses)
 		fprintf(stderr, "; names from the string cache %llu, read %llu",
 			(unsigned long long)st.strcache_hits, (unsigned long long)st.strcache_misses);
-	if (tracer_cost_per_event(s->tracer))
-		fprintf(stderr, "; each event cost the target about %.1f us (%.1f in ptap)",
-			tracer_cost_per_event(s->tracer) / 1e3,
-			st.hits ? (double)st.handle_ns / (double)st.hits / 1e3 : 0.0);
+	session_cost_summary(s, &st);
 	fputc('\n', stderr);
 }
 
@@ -424,4 +529,6 @@ void session_free(struct session *s)
 	tracer_free(s->tracer);
 	selection_free(&s->sel);
 	free(s->pids);
+	free(s->unarmed_why);
+	free(s->nothing_msg);
 }

@@ -25,7 +25,8 @@ struct session {
 	size_t npids;
 	char **cmd;                  /* after --, NULL if none */
 	const char *output;          /* -o FILE, NULL for stdout */
-	FILE *out;
+	FILE *out;                   /* writes to out_fd (the cookie is the session) */
+	int out_fd;
 	bool json;
 	bool quiet;
 	struct tracer *tracer;
@@ -33,14 +34,23 @@ struct session {
 	struct tracer_hooks user_hooks;  /* the command's, called through ours */
 	void *user_ctx;
 	int out_errno;               /* writing the output failed: why */
+	bool out_stopped;            /* ... and the tracer was asked to stop */
+	bool out_reported;           /* ... and ptap said so */
 	int attached;                /* processes attached with -p */
 	pid_t launched;              /* the launched command's pid, 0 if none */
 	enum tracer_stop stop;
+	/* when nothing selected can fire (session_why.c) */
+	bool attaching;              /* in session_start's attach loop */
+	char *unarmed_why;           /* why the last process judged has nothing armed */
+	bool never_fires;            /* tracing stopped: nothing selected can ever fire */
+	char *nothing_msg;           /* the message that said so, for a screen to repeat */
+	struct tracer_cost cost;     /* the latest sample, for the summary */
+	uint64_t cost_at_ns;         /* when it was taken */
 };
 
 /* Long options every tracing command accepts; the short ones are in
  * SESSION_SHORT.  A command lists them after its own. */
-#define SESSION_SHORT "e:p:o:qs:"
+#define SESSION_SHORT "e:p:o:qs:f"
 enum {
 	SESSION_OPT_DURATION = 0x1000,
 	SESSION_OPT_NO_FOLLOW,
@@ -59,8 +69,9 @@ enum {
 	{ "no-pin", no_argument, NULL, SESSION_OPT_NO_PIN },                   \
 	{ "json", no_argument, NULL, SESSION_OPT_JSON },                       \
 	{ "no-string-cache", no_argument, NULL, SESSION_OPT_NO_STRING_CACHE }, \
-	{ "string-size", required_argument, NULL, 's' },                      \
-	{ "engine", required_argument, NULL, SESSION_OPT_ENGINE }
+	{ "string-size", required_argument, NULL, 's' },                       \
+	{ "engine", required_argument, NULL, SESSION_OPT_ENGINE },            \
+	{ "follow", no_argument, NULL, 'f' }
 
 /* The help lines for those options: -e (only for the commands that let
  * the user choose the probes), and all the others. */
@@ -93,9 +104,23 @@ int session_parse(struct session *s, int argc, char **argv, const char *shortopt
 int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx);
 /* Run until done; returns the exit status for ptap. */
 int session_run(struct session *s);
+/* After the command's last output (a final table, totals): flush it and
+ * return status, or 1 if the output failed at any point (said once on
+ * stderr; a reader that closed its pipe is no failure). */
+int session_end(struct session *s, int status);
 /* The closing line on stderr (unless -q): events, unreadable arguments,
  * string cache figures. */
 void session_summary(struct session *s);
 void session_free(struct session *s);
+
+/* session_why.c: probes of the selection armed in pid (breakpoints). */
+size_t session_armed_in(struct session *s, pid_t pid);
+/* A process is ready (the tracer's hook): judge it if nothing is armed. */
+void session_ready(struct session *s, pid_t pid);
+/* After attaching pid: say why, and true, if nothing is armed in it. */
+bool session_attached_nothing(struct session *s, pid_t pid);
+/* At the end: when nothing selected was ever armed or hit, say why (in
+ * nothing_msg too) and return true if that is final (exit 1). */
+bool session_nothing_traced(struct session *s);
 
 #endif

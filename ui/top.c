@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -42,7 +43,7 @@
 #include "ui/session.h"
 #include "ui/top.h"
 
-#define TICK_MS 50
+#define TICK_MS 20                      /* how late an interval may end */
 #define MSG_NS (3 * 1000000000ull)      /* how long an action's message stays */
 #define FILTER_MAX 128
 
@@ -62,12 +63,16 @@ struct top {
 	uint64_t next_roll_ns;           /* on the tracer's clock */
 	unsigned max_rows;               /* -n; 0 = all (batch), as many as fit */
 	unsigned long iterations;        /* --iterations; 0 = no limit */
-	unsigned long tables;            /* printed so far */
+	unsigned long tables;            /* printed so far (batch), or refreshes */
+	struct tracer_cost cost_prev;    /* tracer_cost samples at the last two */
+	struct tracer_cost cost_last;    /* interval ends, for the "in ptap" share */
 
 	/* the screen's state */
 	enum top_state state;
 	bool help;
 	bool editing;                    /* the filter line has the keys */
+	size_t first;                    /* the first row shown (scrolling) */
+	size_t page;                     /* rows the last draw could show */
 	char *target;                    /* for the title line */
 	char end_note[64];
 	char msg[160];                   /* an action's message ... */
@@ -83,6 +88,11 @@ struct top {
 	FILE *tty_in;
 	unsigned long notices;
 	char *last_notice;
+	bool notice_unseen;              /* shown whole until a key is pressed */
+
+	/* batch mode into a file (-o) from a terminal: q stops */
+	int key_fd;                      /* the terminal, or -1 */
+	struct termios key_tio;          /* its settings before ptap's */
 };
 
 /* What an action asks for; top_apply() does it. */
@@ -97,6 +107,7 @@ enum {
 static const double interval_steps[] = { 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
 
 static void top_message(struct top *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static bool top_batch_quit_key(struct top *t);
 
 static void top_message(struct top *t, const char *fmt, ...)
 {
@@ -115,19 +126,18 @@ static uint64_t interval_ns(const struct top *t)
 
 /* ---- Actions: change the state, return what must follow ---- */
 
-static unsigned act_quit(struct top *t)
+static unsigned act_quit(struct top *t UNUSED, int key UNUSED)
 {
-	(void)t;
 	return TOP_QUIT;
 }
 
-static unsigned act_help(struct top *t)
+static unsigned act_help(struct top *t, int key UNUSED)
 {
 	t->help = !t->help;
 	return TOP_REDRAW;
 }
 
-static unsigned act_pause(struct top *t)
+static unsigned act_pause(struct top *t, int key UNUSED)
 {
 	if (t->state == TOP_ENDED)
 		return 0;
@@ -136,15 +146,16 @@ static unsigned act_pause(struct top *t)
 	return TOP_RESNAP;
 }
 
-static unsigned act_cumulative(struct top *t)
+static unsigned act_cumulative(struct top *t, int key UNUSED)
 {
 	t->order.cumulative = !t->order.cumulative;
+	t->first = 0;
 	top_message(t, t->order.cumulative ? "cumulative: calls since the start or the last reset"
 					   : "per interval: calls in the last interval");
 	return TOP_RESNAP;
 }
 
-static unsigned act_reset(struct top *t)
+static unsigned act_reset(struct top *t, int key UNUSED)
 {
 	uint64_t now = tracer_elapsed_ns(t->s.tracer);
 
@@ -158,6 +169,7 @@ static unsigned sort_by(struct top *t, enum top_col col)
 {
 	t->order.col = col;
 	t->order.reverse = false;
+	t->first = 0;
 	return TOP_RESELECT;
 }
 
@@ -167,33 +179,35 @@ static unsigned sort_columns(const struct top *t)
 	return t->model.timed ? TOP_NCOLS : TOP_COL_CALLS + 1;
 }
 
-static unsigned act_sort_prev(struct top *t)
+static unsigned act_sort_prev(struct top *t, int key UNUSED)
 {
 	return sort_by(t, (t->order.col + sort_columns(t) - 1) % sort_columns(t));
 }
 
-static unsigned act_sort_next(struct top *t)
+static unsigned act_sort_next(struct top *t, int key UNUSED)
 {
 	return sort_by(t, (t->order.col + 1) % sort_columns(t));
 }
 
-static unsigned act_reverse(struct top *t)
+static unsigned act_reverse(struct top *t, int key UNUSED)
 {
 	t->order.reverse = !t->order.reverse;
+	t->first = 0;
 	return TOP_RESELECT;
 }
 
-static unsigned act_filter(struct top *t)
+static unsigned act_filter(struct top *t, int key UNUSED)
 {
 	t->editing = true;
 	return TOP_REDRAW;
 }
 
-static unsigned act_clear_filter(struct top *t)
+static unsigned act_clear_filter(struct top *t, int key UNUSED)
 {
 	if (!t->filter[0])
 		return 0;
 	t->filter[0] = 0;
+	t->first = 0;
 	top_message(t, "filter cleared");
 	return TOP_RESELECT;
 }
@@ -207,7 +221,7 @@ static unsigned set_interval(struct top *t, double secs)
 	return TOP_REDRAW;
 }
 
-static unsigned act_longer(struct top *t)
+static unsigned act_longer(struct top *t, int key UNUSED)
 {
 	size_t i;
 
@@ -217,7 +231,7 @@ static unsigned act_longer(struct top *t)
 	return 0;
 }
 
-static unsigned act_shorter(struct top *t)
+static unsigned act_shorter(struct top *t, int key UNUSED)
 {
 	size_t i;
 
@@ -227,14 +241,41 @@ static unsigned act_shorter(struct top *t)
 	return 0;
 }
 
+/* Scrolling moves the first row shown; top_draw keeps it in range. */
+static unsigned act_scroll(struct top *t, int key)
+{
+	size_t page = t->page ? t->page : 1;
+
+	switch (key) {
+	case TOP_KEY_UP:
+		t->first -= t->first > 0;
+		break;
+	case TOP_KEY_DOWN:
+		t->first++;
+		break;
+	case TOP_KEY_PGUP:
+		t->first = t->first > page ? t->first - page : 0;
+		break;
+	case TOP_KEY_PGDN:
+		t->first += page;
+		break;
+	case TOP_KEY_HOME:
+		t->first = 0;
+		break;
+	default:
+		t->first = SIZE_MAX / 2;
+	}
+	return TOP_REDRAW;
+}
+
 static const struct top_binding {
 	int keys[3];                     /* 0-terminated if fewer */
-	unsigned (*act)(struct top *t);
+	unsigned (*act)(struct top *t, int key);
 	struct top_key_help help;
 } top_keys[] = {
-	{ { 'q' }, act_quit,
-	  { "q", "q", "Quit", "Quit", "quit: detach (attached processes go on running)" } },
-	{ { 'h', '?' }, act_help, { "h ?", "h", "Help", "Help", "this page" } },
+	{ { 'q', TOP_KEY_F10 }, act_quit,
+	  { "q F10", "q", "Quit", "Quit", "quit: detach (attached processes go on running)" } },
+	{ { 'h', '?', TOP_KEY_F1 }, act_help, { "h ? F1", "h", "Help", "Help", "this page" } },
 	{ { ' ', 'p' }, act_pause,
 	  { "space p", "p", "Pause", "Pause", "pause or resume the display; counting goes on" } },
 	{ { 'c' }, act_cumulative,
@@ -249,6 +290,12 @@ static const struct top_binding {
 	{ { TOP_KEY_ESC }, act_clear_filter, { "Esc", NULL, NULL, NULL, "clear the filter" } },
 	{ { '+' }, act_longer, { "+", "+-", "Interval", "Interval", "longer refresh interval" } },
 	{ { '-' }, act_shorter, { "-", NULL, NULL, NULL, "shorter refresh interval" } },
+	{ { TOP_KEY_UP, TOP_KEY_DOWN }, act_scroll,
+	  { "Up Down", NULL, NULL, NULL, "scroll the table by a row" } },
+	{ { TOP_KEY_PGUP, TOP_KEY_PGDN }, act_scroll,
+	  { "PgUp PgDn", NULL, NULL, NULL, "scroll by a page" } },
+	{ { TOP_KEY_HOME, TOP_KEY_END }, act_scroll,
+	  { "Home End", NULL, NULL, NULL, "the first rows, the last rows" } },
 };
 
 static struct top_key_help top_key_help[ARRAY_SIZE(top_keys)];
@@ -262,6 +309,7 @@ static unsigned top_edit_key(struct top *t, int c)
 	case TOP_KEY_ESC:
 		t->filter[0] = 0;
 		t->editing = false;
+		t->first = 0;
 		return TOP_RESELECT;
 	case '\n':
 		t->editing = false;
@@ -279,29 +327,37 @@ static unsigned top_edit_key(struct top *t, int c)
 			return 0;
 		t->filter[len] = (char)c;
 		t->filter[len + 1] = 0;
+		t->first = 0;
 		return TOP_RESELECT;
 	}
 }
 
 static unsigned top_key(struct top *t, int c)
 {
+	unsigned flags = 0;
 	size_t i, k;
 
 	if (c == TOP_KEY_RESIZE)
 		return TOP_REDRAW;
+	/* a key: the notice on the status line has been seen */
+	if (t->notice_unseen) {
+		t->notice_unseen = false;
+		flags = TOP_REDRAW;
+	}
 	if (c == TOP_KEY_OTHER)
-		return 0;
+		return flags;
 	if (t->editing)
-		return top_edit_key(t, c);
-	if (t->help && c != 'q') {
+		return flags | top_edit_key(t, c);
+	if (t->help) {
+		/* as the page says, any key returns (q and F10 too: no quit) */
 		t->help = false;
 		return TOP_REDRAW;
 	}
 	for (i = 0; i < ARRAY_SIZE(top_keys); i++)
 		for (k = 0; k < ARRAY_SIZE(top_keys[i].keys) && top_keys[i].keys[k]; k++)
 			if (top_keys[i].keys[k] == c)
-				return top_keys[i].act(t);
-	return 0;
+				return flags | top_keys[i].act(t, c);
+	return flags;
 }
 
 /* ---- The screen ---- */
@@ -332,33 +388,47 @@ static const char *plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-/* The status line: an action's message, else the last notice, else what
- * is armed and where the command's output goes. */
-static const char *top_status(struct top *t, uint64_t now, const struct tracer_stats *st,
-			      bool *notice)
+/* Whether any selected probe has been armed anywhere so far. */
+static bool top_anything_armed(const struct top *t)
 {
-	static char buf[512];
+	return t->s.sel.n && t->s.sel.pats[0].matched;
+}
+
+/*
+ * The status line: an action's message; else a notice not yet seen,
+ * whole (wrapped); else, while nothing is armed and nobody said why,
+ * that; else where the command's output goes, what q does, what is
+ * armed, and how many notices the log holds.
+ */
+static const char *top_status(struct top *t, uint64_t now, const struct tracer_stats *st,
+			      struct top_screen *scr)
+{
+	static char buf[1024];
 	int n;
 
-	*notice = false;
 	if (t->msg[0] && now < t->msg_until_ns)
 		return t->msg;
-	if (t->last_notice) {
-		*notice = true;
+	if (t->last_notice && t->notice_unseen) {
+		scr->status_is_notice = scr->status_wrap = true;
 		if (t->notices > 1)
-			snprintf(buf, sizeof(buf), "[%lu notices, all in %s] %s", t->notices,
-				 t->log_path, t->last_notice);
+			snprintf(buf, sizeof(buf), "%s  [%lu notices, all in %s]", t->last_notice,
+				 t->notices, t->log_path);
 		else
 			snprintf(buf, sizeof(buf), "%s", t->last_notice);
 		return buf;
 	}
-	if (!st->sites_armed && t->state != TOP_ENDED) {
-		*notice = true;
-		return "no python:function__entry armed: is this a Python with markers "
-		       "(Debian's python3.11)?";
+	if (!top_anything_armed(t) && !scr->empty_why && t->state != TOP_ENDED) {
+		scr->status_is_notice = true;
+		return "nothing armed yet";
 	}
-	if (t->s.cmd && t->log_path)
+	if (t->s.cmd && t->log_path && t->notices)
+		n = snprintf(buf, sizeof(buf), "command output and %lu notice%s: %s", t->notices,
+			     plural(t->notices), t->log_path);
+	else if (t->s.cmd && t->log_path)
 		n = snprintf(buf, sizeof(buf), "command output: %s", t->log_path);
+	else if (t->notices)
+		n = snprintf(buf, sizeof(buf), "%lu notice%s in %s   q detaches; the processes go "
+			     "on running", t->notices, plural(t->notices), t->log_path);
 	else
 		n = snprintf(buf, sizeof(buf), "q detaches; the processes go on running");
 	if (t->state != TOP_ENDED && n > 0 && (size_t)n < sizeof(buf))
@@ -368,6 +438,17 @@ static const char *top_status(struct top *t, uint64_t now, const struct tracer_s
 			 plural(st->sites_armed), (unsigned long long)st->semaphores,
 			 plural(st->semaphores));
 	return buf;
+}
+
+/* The share of the traced threads' time that tracing took in the last
+ * interval, from the tracer's two samples; < 0 if not known. */
+static double top_in_ptap(const struct top *t)
+{
+	uint64_t threads = t->cost_last.thread_ns - t->cost_prev.thread_ns;
+
+	if (!t->tables || !threads)
+		return -1;      /* before the first interval's end */
+	return (double)tracer_cost_held(&t->cost_prev, &t->cost_last, NULL) / (double)threads;
 }
 
 static void top_draw(struct top *t)
@@ -389,13 +470,22 @@ static void top_draw(struct top *t)
 	scr.end_note = t->state == TOP_ENDED && t->end_note[0] ? t->end_note : NULL;
 	scr.elapsed_ns = t->state == TOP_ENDED ? t->ended_ns : now;
 	scr.arg_errors = st.arg_errors;
-	scr.cost_ns = tracer_cost_per_event(t->s.tracer);
+	scr.in_ptap = top_in_ptap(t);
 	scr.interval_s = t->interval_s;
 	scr.max_rows = t->max_rows;
 	scr.help = t->help;
 	scr.editing = t->editing;
 	scr.edit_text = t->filter;
-	scr.status = top_status(t, now, &st, &scr.status_is_notice);
+	if (!top_anything_armed(t))
+		scr.empty_why = t->s.unarmed_why;
+	scr.status = top_status(t, now, &st, &scr);
+	/* keep the page within the rows: the end shows a full page */
+	t->page = top_view_page(&scr);
+	if (t->nsel <= t->page)
+		t->first = 0;
+	else if (t->first > t->nsel - t->page)
+		t->first = t->nsel - t->page;
+	scr.first = t->first;
 	top_view_draw(&scr, top_key_help, ARRAY_SIZE(top_key_help));
 	t->drawn_second = now / 1000000000u;
 }
@@ -435,7 +525,6 @@ static void top_print(struct top *t, bool final)
 		top_batch_json(t->s.out, &tab);
 	else
 		top_batch_text(t->s.out, &tab);
-	t->tables++;
 }
 
 /* ---- Tracer hooks ---- */
@@ -463,17 +552,24 @@ static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 	int c;
 
 	top_model_set_overhead(&t->model, tracer_hit_overhead_ns(t->s.tracer));
+	if (!t->interactive && t->key_fd >= 0 && top_batch_quit_key(t)) {
+		tracer_request_stop(t->s.tracer);
+		return;
+	}
 	if (now >= t->next_roll_ns) {
 		top_model_roll(&t->model, now);
 		t->next_roll_ns += interval_ns(t);
 		if (t->next_roll_ns <= now)
 			t->next_roll_ns = now + interval_ns(t);
+		t->tables++;
 		if (!t->interactive) {
 			top_print(t, false);
 			if (t->iterations && t->tables >= t->iterations)
 				tracer_request_stop(t->s.tracer);
 			return;
 		}
+		t->cost_prev = t->cost_last;
+		tracer_cost_sample(t->s.tracer, &t->cost_last);
 		flags |= TOP_RESNAP;
 	}
 	if (!t->interactive)
@@ -496,6 +592,9 @@ static void top_on_tick(void *ctx, uint64_t mono_ns UNUSED)
 		flags |= TOP_REDRAW;
 	}
 	top_apply(t, flags);
+	/* --iterations: the last refresh has been drawn */
+	if (t->iterations && t->tables >= t->iterations)
+		tracer_request_stop(t->s.tracer);
 }
 
 static void top_on_process_start(void *ctx, pid_t pid, pid_t parent UNUSED)
@@ -520,6 +619,16 @@ static void top_on_process_exit(void *ctx, pid_t pid, int status UNUSED)
 	top_model_proc_end(&t->model, pid, tracer_elapsed_ns(t->s.tracer));
 }
 
+/* Job control stops ptap (its targets let go): give the terminal back,
+ * and take it again when continued. */
+static void top_on_paused(void *ctx, bool resumed)
+{
+	struct top *t = ctx;
+
+	if (t->interactive)
+		top_view_suspend(resumed);
+}
+
 static void top_on_notice(void *ctx, const char *msg)
 {
 	struct top *t = ctx;
@@ -527,6 +636,8 @@ static void top_on_notice(void *ctx, const char *msg)
 	t->notices++;
 	free(t->last_notice);
 	t->last_notice = xstrdup(msg);
+	t->notice_unseen = true;
+	t->drawn_second = UINT64_MAX;   /* shown at the next tick */
 	/* the terminal in batch mode, the log while the screen is up */
 	fprintf(stderr, "ptap: %s\n", msg);
 }
@@ -560,8 +671,8 @@ static void top_log_close(struct top *t)
 	if (!fstat(t->log_fd, &st) && st.st_size == 0)
 		unlink(t->log_path);
 	else if (t->s.cmd)
-		fprintf(stderr, "ptap: top: the command's output%s is in %s\n",
-			t->notices ? " and ptap's notices" : "", t->log_path);
+		fprintf(stderr, "ptap: top: the command's output%s in %s\n",
+			t->notices ? " and ptap's notices are" : " is", t->log_path);
 	else
 		fprintf(stderr, "ptap: top: %lu notice%s in %s\n", t->notices,
 			t->notices == 1 ? "" : "s", t->log_path);
@@ -569,9 +680,28 @@ static void top_log_close(struct top *t)
 	t->log_fd = -1;
 }
 
-/* Check early, before attaching, that curses can drive this terminal. */
+/* Whether ptap's process group owns the terminal on fd (is the
+ * foreground job): a background job that draws is stopped (SIGTTOU). */
+static bool in_foreground(int fd)
+{
+	pid_t fg = tcgetpgrp(fd);
+
+	return fg >= 0 && fg == getpgrp();
+}
+
+/*
+ * Check early, before attaching, that the screen can work: a terminal to
+ * read keys from, owned by ptap (not a background job, not a child of
+ * timeout(1), which puts its command in a process group of its own), of
+ * a type curses knows and able to move the cursor.  Otherwise the
+ * screen would stop ptap, and with it the traced processes at their
+ * next hit, or draw garbage.
+ */
 static int top_terminal_check(struct top *t)
 {
+	const char *term = getenv("TERM");
+	int err;
+
 	if (isatty(STDIN_FILENO))
 		t->tty_in = stdin;
 	else
@@ -580,12 +710,79 @@ static int top_terminal_check(struct top *t)
 		fprintf(stderr, "ptap: top: no terminal to read keys from; use -b for batch output\n");
 		return EXIT_RUNTIME;
 	}
-	if (top_view_check(STDOUT_FILENO)) {
-		fprintf(stderr, "ptap: top: cannot drive the terminal (TERM=%s); use -b for batch "
-			"output\n", getenv("TERM") ? getenv("TERM") : "");
+	if (!in_foreground(fileno(t->tty_in))) {
+		fprintf(stderr, "ptap: top: the terminal belongs to another job (ptap was started "
+			"in the background, or by timeout(1) without --foreground), so the screen "
+			"cannot be drawn; nothing was attached; use -b for batch output\n");
+		return EXIT_RUNTIME;
+	}
+	err = top_view_check(STDOUT_FILENO);
+	if (err == -ENOTSUP) {
+		fprintf(stderr, "ptap: top: the terminal (TERM=%s) cannot move the cursor, which "
+			"the screen needs; use -b for batch output, or set TERM to the terminal's "
+			"type\n", term);
+		return EXIT_RUNTIME;
+	}
+	if (err) {
+		fprintf(stderr, "ptap: top: %s%s%s; use -b for batch output, or set TERM to the "
+			"terminal's type\n", term && *term ? "the terminal type TERM=" : "TERM is not set",
+			term && *term ? term : "", term && *term ? " is not in the terminfo database" : "");
 		return EXIT_RUNTIME;
 	}
 	return 0;
+}
+
+/*
+ * Batch mode writing into a file (-o) while a terminal looks on, with
+ * -p: q stops, as on the screen.  The terminal is read byte by byte
+ * without echo (canonical mode off, signals kept so that Ctrl-C still
+ * works) and put back as it was at the end.  Not with a launched
+ * command, which may read the terminal itself.
+ */
+static void top_batch_keys_open(struct top *t)
+{
+	struct termios tio;
+
+	if (!t->s.output || t->s.cmd || !isatty(STDIN_FILENO) || !in_foreground(STDIN_FILENO) ||
+	    tcgetattr(STDIN_FILENO, &t->key_tio))
+		return;
+	tio = t->key_tio;
+	tio.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	tio.c_cc[VMIN] = 0;
+	tio.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &tio))
+		return;
+	t->key_fd = STDIN_FILENO;
+	if (!t->s.quiet) {
+		char ivl[32];
+
+		snprintf(ivl, sizeof(ivl), "%g", t->interval_s);
+		fprintf(stderr, "ptap: top: writing a table every %s s to %s; press q (or Ctrl-C) "
+			"to stop\n", ivl, t->s.output);
+	}
+}
+
+static void top_batch_keys_close(struct top *t)
+{
+	if (t->key_fd < 0)
+		return;
+	tcsetattr(t->key_fd, TCSANOW, &t->key_tio);
+	t->key_fd = -1;
+}
+
+/* Whether q came (anything else typed is dropped). */
+static bool top_batch_quit_key(struct top *t)
+{
+	char buf[64];
+	ssize_t n, i;
+
+	if (!in_foreground(t->key_fd))
+		return false;   /* a background job reading would be stopped */
+	n = read(t->key_fd, buf, sizeof(buf));
+	for (i = 0; i < n; i++)
+		if (buf[i] == 'q')
+			return true;
+	return false;
 }
 
 static int top_screen_open(struct top *t)
@@ -636,11 +833,13 @@ static void top_linger(struct top *t)
 		sigaction(sigs[i], &sa, NULL);
 
 	st = t->s.launched ? tracer_launched_status(t->s.tracer) : -1;
-	if (st != -1 && WIFEXITED(st))
+	if (st != -1 && WIFEXITED(st) && !t->s.never_fires)
 		snprintf(t->end_note, sizeof(t->end_note), "exit %d", WEXITSTATUS(st));
-	else if (st != -1 && WIFSIGNALED(st))
+	else if (st != -1 && WIFSIGNALED(st) && !t->s.never_fires)
 		snprintf(t->end_note, sizeof(t->end_note), "killed by %s", sigabbrev_np(WTERMSIG(st))
 			 ? sigabbrev_np(WTERMSIG(st)) : "a signal");
+	else if (t->s.never_fires)
+		snprintf(t->end_note, sizeof(t->end_note), "nothing to trace");
 	else if (t->s.stop == TSTOP_DURATION)
 		snprintf(t->end_note, sizeof(t->end_note), "--duration reached");
 	else
@@ -679,22 +878,25 @@ static void top_usage(FILE *f)
 		   "their own and total time, refreshed every interval (python:function__entry\n"
 		   "and python:function__return).\n"
 		   "\nOptions:\n"
-		   "  -n, --rows N            show N rows (20; 0: as many as fit, all in batch)\n"
+		   "  -n, --rows N            show at most N rows (default: as many as fit on\n"
+		   "                          the screen; all in batch mode); not top(1)'s -n,\n"
+		   "                          which is --iterations here\n"
 		   "  -d, --delay SECONDS     refresh interval (1; fractions allowed, >= 0.1)\n"
+		   "      --iterations N      stop after N refreshes (batch: N tables)\n"
 		   "      --cumulative        count since the start, not per interval\n"
-		   "      --sort COLUMN       pid, filename, line, function, calls (default), own\n"
-		   "                          or total\n"
+		   "      --sort COLUMN       PID, FILENAME, LINE, FUNCTION, CALLS (the default),\n"
+		   "                          OWN or TOTAL, in any case\n"
 		   "      --no-times          count calls only: no OWN and TOTAL, no returns traced\n"
 		   "  -b, --batch             print plain tables (the default when standard\n"
 		   "                          output is not a terminal)\n"
-		   "      --iterations N      batch: stop after N tables\n"
 		   "      --json              batch: one JSON object per table\n");
 	fputs(session_options_help, f);
 	fprintf(f, "  -h, --help              show this help\n"
 		   "\nTimes are corrected for what ptap's own work at each call and return costs\n"
 		   "the traced thread (the header says by how much).\n"
 		   "\nKeys: q quit, h help, space/p pause, c cumulative, r reset, < > s sort,\n"
-		   "R reverse, / filter (Esc clears), + - interval.  See ptap(1).\n");
+		   "R reverse, / filter (Esc clears), + - interval, arrows PgUp PgDn Home End\n"
+		   "scroll.  See ptap(1).\n");
 }
 
 enum {
@@ -786,8 +988,6 @@ static int top_parse(struct top *t, int argc, char **argv)
 	/* counting alone: the in-process engine may count inside the target */
 	t->s.cfg.aggregate = t->no_times;
 	t->interactive = !t->batch && !t->s.json && !t->s.output && isatty(STDOUT_FILENO);
-	if (t->iterations && t->interactive)
-		return usage_error("top", "--iterations is for batch mode (-b)");
 	return 0;
 }
 
@@ -818,14 +1018,14 @@ static void top_init(struct top *t)
 	t->order.col = TOP_COL_CALLS;
 	t->order.filter = t->filter;
 	t->interval_s = 1;
-	t->max_rows = 20;
-	t->log_fd = t->null_fd = t->saved_stderr = -1;
+	t->log_fd = t->null_fd = t->saved_stderr = t->key_fd = -1;
 	for (i = 0; i < ARRAY_SIZE(top_keys); i++)
 		top_key_help[i] = top_keys[i].help;
 }
 
 static void top_free(struct top *t)
 {
+	top_batch_keys_close(t);
 	top_screen_close(t);
 	top_log_close(t);
 	if (t->null_fd >= 0)
@@ -850,6 +1050,7 @@ int cmd_top(int argc, char **argv)
 		.process_exec = top_on_process_exec,
 		.process_exit = top_on_process_exit,
 		.notice = top_on_notice,
+		.paused = top_on_paused,
 	};
 	struct top t;
 	int r;
@@ -862,7 +1063,7 @@ int cmd_top(int argc, char **argv)
 	}
 	t.target = top_target_text(&t.s);
 	t.s.cfg.tick_ms = TICK_MS;
-	t.s.cfg.calibrate = true;       /* for the slowdown in the header */
+	t.s.cfg.calibrate = true;       /* for the share of time in ptap */
 	if (t.interactive) {
 		r = top_terminal_check(&t);
 		if (!r && top_log_open(&t))
@@ -887,11 +1088,15 @@ int cmd_top(int argc, char **argv)
 		return r;
 	}
 	t.next_roll_ns = tracer_elapsed_ns(t.s.tracer) + interval_ns(&t);
+	tracer_cost_sample(t.s.tracer, &t.cost_last);
 	if (t.interactive)
 		top_apply(&t, TOP_RESNAP);
+	else
+		top_batch_keys_open(&t);
 	r = session_run(&t.s);
+	top_batch_keys_close(&t);
 	if (t.interactive) {
-		if (t.s.stop == TSTOP_TARGETS_GONE || t.s.stop == TSTOP_DURATION)
+		if (t.s.stop == TSTOP_TARGETS_GONE || t.s.stop == TSTOP_DURATION || t.s.never_fires)
 			top_linger(&t);
 		top_screen_close(&t);
 	} else if (t.s.stop != TSTOP_REQUEST) {
@@ -899,12 +1104,16 @@ int cmd_top(int argc, char **argv)
 		top_print(&t, true);
 	}
 	/* q, --iterations and --duration end a launched command on purpose:
-	 * not its failure */
-	if (t.s.stop == TSTOP_REQUEST || t.s.stop == TSTOP_DURATION)
+	 * not its failure; a stop because nothing can be counted is one */
+	if ((t.s.stop == TSTOP_REQUEST || t.s.stop == TSTOP_DURATION) && !t.s.out_errno &&
+	    !t.s.never_fires)
 		r = EXIT_OK;
-	if (t.interactive && !t.s.sel.pats[0].matched)
-		fprintf(stderr, "ptap: top: python:function__entry matched no probe in the traced "
-			"processes\n");
+	r = session_end(&t.s, r);      /* 1 if the tables could not be written */
+	/* what was said in the log while the screen was up, said again */
+	if (t.interactive && t.s.nothing_msg) {
+		fprintf(stderr, "%s\n", t.s.nothing_msg);
+		t.notices++;
+	}
 	top_free(&t);
 	return r;
 }

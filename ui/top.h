@@ -210,14 +210,20 @@ struct top_screen {
 	const char *end_note;      /* TOP_ENDED: "exit 0", "killed by SIGTERM" */
 	uint64_t elapsed_ns;
 	uint64_t arg_errors;
-	uint64_t cost_ns;          /* measured cost of one event to the target, 0 unknown */
-	double interval_s;
+	double in_ptap;            /* share of the traced threads' time spent on
+	                              tracing in the last interval (tracer_cost),
+	                              < 0 unknown */
+	double interval_s;         /* the interval asked for */
 	unsigned max_rows;         /* -n; 0 = as many as fit */
+	size_t first;              /* the first row shown (scrolling); the view
+	                              shows rows[first ...] as far as they fit */
 	bool help;                 /* the help page instead of the table */
 	bool editing;              /* the filter is being typed */
 	const char *edit_text;
 	const char *status;        /* the status line: notices, hints */
-	bool status_is_notice;     /* shown in the warning role */
+	bool status_is_notice;     /* shown in the warning role ... */
+	bool status_wrap;          /* ... and wrapped over lines, whole */
+	const char *empty_why;     /* why nothing is counted, for an empty table */
 };
 
 /* A key's entry in the help page and key bar, from top.c's key table. */
@@ -236,12 +242,28 @@ enum {
 	TOP_KEY_BACKSPACE = 127,   /* also ^H and the terminal's backspace key */
 	TOP_KEY_RESIZE = 0x1000,   /* the terminal changed size */
 	TOP_KEY_OTHER,             /* a function key top does not use */
+	TOP_KEY_UP,                /* scrolling: arrows, */
+	TOP_KEY_DOWN,
+	TOP_KEY_PGUP,              /* pages, */
+	TOP_KEY_PGDN,
+	TOP_KEY_HOME,              /* the ends */
+	TOP_KEY_END,
+	TOP_KEY_F1,                /* help and quit, as in htop */
+	TOP_KEY_F10,
 };
 
-/* Whether curses can drive the terminal on fd (TERM): 0 or -ENOTTY. */
+/* Whether curses can drive the terminal on fd: 0, -ENOENT (TERM unset or
+ * not in the terminfo database) or -ENOTSUP (it cannot move the cursor,
+ * as TERM=dumb). */
 int top_view_check(int fd);
 int top_view_open(FILE *in);
 void top_view_close(void);
+/* Leave the screen for a job-control stop (resumed false), and draw it
+ * whole again after (true). */
+void top_view_suspend(bool resumed);
+/* How many rows of the table fit on the screen as scr would draw it
+ * (after -n), so that scrolling knows a page. */
+size_t top_view_page(const struct top_screen *scr);
 /* Draw everything into the virtual screen and send the difference. */
 void top_view_draw(const struct top_screen *scr, const struct top_key_help *keys, size_t nkeys);
 /* The next key, waiting at most wait_ms (0: do not wait); TOP_KEY_NONE

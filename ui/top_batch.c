@@ -11,10 +11,11 @@
  *
  * A final table, its comment line starting "# final", follows the end
  * of tracing.  File and function names are printed whole; bytes that
- * would break the columns (blanks, control bytes) are written \xHH and a
- * backslash as \\, so every row splits into exactly seven fields.
- * Times are in milliseconds with three decimals (microseconds), "-" with
- * --no-times; correction_ns is what was taken off each hit (0: nothing).
+ * would break the columns (blanks, control characters: see fputs_safe)
+ * are written \xHH and a backslash as \\, so every row splits into
+ * exactly seven fields.  Times are in milliseconds with three decimals
+ * (microseconds), "-" with --no-times; correction_ns is what was taken
+ * off each hit (0: nothing).
  *
  * JSON: one object per table and line, with the same figures and
  * "rows": [{"pid", "filename", "line", "function", "calls", "own_ns",
@@ -28,32 +29,9 @@
 #include "common/json.h"
 #include "common/util.h"
 
-static bool byte_plain(unsigned char c)
-{
-	return c > 0x20 && c != 0x7f && c != '\\';
-}
-
-/* Columns the escaped text takes (UTF-8 continuation bytes take none). */
-static size_t escaped_width(const char *s, size_t len)
-{
-	size_t i, w = 0;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\\')
-			w += 2;
-		else if (!byte_plain(c))
-			w += 4;
-		else if ((c & 0xc0) != 0x80)
-			w++;
-	}
-	return w;
-}
-
 static void print_escaped(FILE *f, const char *s, size_t len, size_t pad_to)
 {
-	size_t w = escaped_width(s, len);
+	size_t w = escaped_width(s, len, ESC_FIELD);
 
 	fput_escaped(f, s, len, ESC_FIELD);
 	for (; w < pad_to; w++)
@@ -76,8 +54,8 @@ void top_batch_text(FILE *f, const struct top_table *t)
 	size_t i, wfile = strlen("FILENAME"), wfunc = strlen("FUNCTION");
 
 	for (i = 0; i < t->nrows; i++) {
-		wfile = MAX(wfile, escaped_width(t->rows[i]->filename, t->rows[i]->filename_len));
-		wfunc = MAX(wfunc, escaped_width(t->rows[i]->function, t->rows[i]->function_len));
+		wfile = MAX(wfile, escaped_width(t->rows[i]->filename, t->rows[i]->filename_len, ESC_FIELD));
+		wfunc = MAX(wfunc, escaped_width(t->rows[i]->function, t->rows[i]->function_len, ESC_FIELD));
 	}
 	fprintf(f, "# %stime=%.3f interval=%.3f mode=%s events=%" PRIu64 " total=%" PRIu64
 		" errors=%" PRIu64 " unreadable=%" PRIu64 " correction_ns=%" PRIu64 " rows=%zu/%zu\n",

@@ -2,10 +2,10 @@
  * ptap top's screen: ncurses drawing, nothing else.
  *
  *   ptap top - /usr/bin/python3.11 workload.py                running  0:00:08
- *   Python 3.11  pid 4242  events/s 10150  slowdown 1.1x  total 92277  errors 0
- *   calls in the last 1 s   sort CALLS, most first   rows 18 of 19
- *       PID FILENAME                            LINE FUNCTION            CALLS     %
- *      4242 .../python/workload/textparse.py       9 next_token           2510  24.7
+ *   Python 3.11   pid 4242   events/s 10150   in ptap 12%   total 92277   errors 0
+ *   calls in the last 1 s   sort CALLS, most first   rows 1-18 of 19
+ *     PID FILENAME                                LINE FUNCTION           CALLS     %
+ *    4242 .../python/workload/textparse.py           9 next_token          2510  24.7
  *   ...
  *   command output: /tmp/ptap-top-4241.log   1 thread, 1 site armed, 2 se...
  *   q Quit  h Help  p Pause  c Cumul  r Reset  <> Sort  R Rev  / Filter  +- Interval
@@ -13,7 +13,18 @@
  * Lines: title (target, state, clock), figures, what the counts are, the
  * column titles, the rows, a status line, the key bar (long labels when
  * they fit, short ones otherwise).  The figures line above is 80 columns
- * wide: it closed up and left out "unreadable 0" to fit.
+ * wide: it closed up and left out "unreadable 0" to fit.  A notice the
+ * user has not seen yet is wrapped over as many status lines as it needs
+ * (up to a third of the screen), so that it is read whole.
+ *
+ * The table's columns are a table too (view_cols): numbers are never
+ * cut, each as wide as its widest value lately (a width grows at once and
+ * shrinks only after a while, so columns stay put from one refresh to the
+ * next); the two names share what is left, the file name shortened first
+ * (from the left: its own name stays), then the function; when the names
+ * would have next to no room, the % column goes, then the times.  Another
+ * numeric column is one more entry with its formatter (OWN and TOTAL are
+ * two, shown only when times are kept).
  *
  * Every draw erases the virtual screen and paints it whole from the
  * snapshot and the state top.c hands over; one doupdate() then sends only
@@ -26,8 +37,7 @@
  * NO_COLOR is set; every role stays readable in monochrome.  Names are
  * decoded as the locale says (UTF-8 usually), anything unprintable shown
  * as '?', and measured in columns so that wide characters do not break
- * the table.  A long file name loses its leading directories first, so
- * the file's own name stays visible: ".../workload/textparse.py".
+ * the table.
  */
 #define _GNU_SOURCE
 #include "ui/top.h"
@@ -121,14 +131,26 @@ static void roles_init(void)
 	}
 }
 
+/* A capability the terminal has (tigetstr: NULL absent, -1 not a string). */
+static bool has_string_cap(const char *name)
+{
+	const char *v = tigetstr(name);
+
+	return v && v != (const char *)-1;
+}
+
 int top_view_check(int fd)
 {
 	int err = 0;
+	bool ok;
 
 	if (setupterm(NULL, fd, &err) != OK)
-		return -ENOTTY;
+		return -ENOENT;
+	/* a screen needs the cursor moved and the screen cleared: a "dumb"
+	 * terminal (or a hard-copy one) would get every update on one line */
+	ok = has_string_cap("cup") && has_string_cap("clear") && tigetflag("hc") <= 0;
 	del_curterm(cur_term);
-	return 0;
+	return ok ? 0 : -ENOTSUP;
 }
 
 int top_view_open(FILE *in)
@@ -161,6 +183,18 @@ void top_view_close(void)
 	active = false;
 }
 
+void top_view_suspend(bool resumed)
+{
+	if (!active)
+		return;
+	if (!resumed) {
+		endwin();
+	} else {
+		clearok(curscr, TRUE);  /* the shell wrote over it meanwhile */
+		refresh();
+	}
+}
+
 int top_view_key(int wait_ms)
 {
 	int c;
@@ -174,6 +208,14 @@ int top_view_key(int wait_ms)
 	case '\r': return '\n';
 	case KEY_BACKSPACE:
 	case 8: return TOP_KEY_BACKSPACE;
+	case KEY_UP: return TOP_KEY_UP;
+	case KEY_DOWN: return TOP_KEY_DOWN;
+	case KEY_PPAGE: return TOP_KEY_PGUP;
+	case KEY_NPAGE: return TOP_KEY_PGDN;
+	case KEY_HOME: return TOP_KEY_HOME;
+	case KEY_END: return TOP_KEY_END;
+	case KEY_F(1): return TOP_KEY_F1;
+	case KEY_F(10): return TOP_KEY_F10;
 	default: return c > 0xff ? TOP_KEY_OTHER : c;
 	}
 }
@@ -293,7 +335,7 @@ static void put_cut(const struct wtext *t, int from, int cols, int role)
 /*
  * A file name in width columns at (y, x): whole if it fits; else
  * ".../" and as many trailing directories as fit before the file's own
- * name; else the file's name alone, cut at its end if need be.
+ * name; else the tail of the file's own name after "...".
  */
 static void draw_filename(int y, int x, int width, const char *s, size_t len)
 {
@@ -320,8 +362,12 @@ static void draw_filename(int y, int x, int width, const char *s, size_t len)
 		addstr("...");
 		put_wrange(&t, start, base, R_DIR);
 		put_wrange(&t, base, t.n, R_FILE);
+	} else if (width > 3) {
+		attrset(role_attr[R_DIR]);
+		addstr("...");
+		put_wrange(&t, tail_start(&t, width - 3), t.n, R_FILE);
 	} else {
-		put_cut(&t, base, width, R_FILE);
+		put_wrange(&t, tail_start(&t, width), t.n, R_FILE);
 	}
 }
 
@@ -343,6 +389,62 @@ static int text_cols(const char *s, size_t len)
 
 	wtext_decode(&t, s, len);
 	return t.width;
+}
+
+/*
+ * Where the lines of text break to fit in cols columns: at the last blank
+ * that fits, else (a word longer than a line) at the edge.  Fills
+ * starts[] with each line's first byte, at most max; returns how many
+ * lines the whole text needs (which may be more than max).
+ */
+static int wrap_text(const char *text, int cols, const char **starts, int max)
+{
+	const char *p = text, *q, *brk;
+	int n = 0, w;
+
+	if (cols <= 0)
+		return 0;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		if (n < max)
+			starts[n] = p;
+		n++;
+		brk = NULL;
+		w = 0;
+		for (q = p; *q; q++) {
+			if (((unsigned char)*q & 0xc0) == 0x80)
+				continue;       /* a UTF-8 continuation byte: no column */
+			if (w == cols)
+				break;
+			if (*q == ' ')
+				brk = q;
+			w++;
+		}
+		if (!*q)
+			break;
+		p = *q == ' ' || !brk ? q : brk;
+	}
+	return n;
+}
+
+/* text wrapped into at most n lines from y on; the last one cut with
+ * "..." if the text needs more. */
+static void draw_wrapped(int y, int n, const char *text, int role)
+{
+	const char *starts[64];
+	int i, count = wrap_text(text, COLS, starts, (int)ARRAY_SIZE(starts));
+
+	count = MIN(count, MIN(n, (int)ARRAY_SIZE(starts)));
+	for (i = 0; i < count; i++) {
+		const char *end = i + 1 < count ? starts[i + 1] : text + strlen(text);
+
+		while (end > starts[i] && end[-1] == ' ')
+			end--;
+		draw_cut(y + i, 0, COLS, starts[i], (size_t)(end - starts[i]), role);
+	}
 }
 
 /* ---- Header ---- */
@@ -371,19 +473,27 @@ static void format_clock(char *buf, size_t size, uint64_t ns)
 	snprintf(buf, size, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
 }
 
+/* Seconds as the user would write them: "1 s", "0.5 s", "1.25 s". */
 static void format_seconds(char *buf, size_t size, double s)
 {
-	if (s < 10 && s != (long)s)
-		snprintf(buf, size, "%.2g s", s);
-	else
+	if (s >= 10)
 		snprintf(buf, size, "%.0f s", s);
+	else
+		snprintf(buf, size, "%.3g s", s);
 }
 
+/*
+ * "ptap top - TARGET ...   STATE: NOTE  CLOCK".  When the line is
+ * narrow the right part gives up the clock, then the note; the target
+ * shows only with room for a few of its characters; a blank always
+ * keeps the parts apart.
+ */
 static void draw_title(const struct top_screen *scr)
 {
-	char clock[32], right[96];
+	static const char name[] = "ptap top";
+	char clock[32], right[3][112];
 	const char *state;
-	int role, rw;
+	int role, i, rw = 0, nw = (int)sizeof(name) - 1;
 
 	format_clock(clock, sizeof(clock), scr->elapsed_ns);
 	switch (scr->state) {
@@ -399,21 +509,32 @@ static void draw_title(const struct top_screen *scr)
 		state = "running";
 		role = R_RUNNING;
 	}
-	snprintf(right, sizeof(right), "%s%s%s  %s", state, scr->end_note ? ": " : "",
+	snprintf(right[0], sizeof(right[0]), "%s%s%s  %s", state, scr->end_note ? ": " : "",
 		 scr->end_note ? scr->end_note : "", clock);
-	rw = (int)strlen(right);
-	put_ascii(0, 0, "ptap top", R_TITLE);
-	if (COLS > 8 + 3 + rw + 4) {
-		attrset(role_attr[R_NORMAL]);
-		mvaddstr(0, 8, " - ");
-		draw_cut(0, 11, COLS - 11 - rw - 2, scr->target, strlen(scr->target), R_VALUE);
+	snprintf(right[1], sizeof(right[1]), "%s%s%s", state, scr->end_note ? ": " : "",
+		 scr->end_note ? scr->end_note : "");
+	snprintf(right[2], sizeof(right[2]), "%s", state);
+	for (i = 0; i < 3; i++) {
+		rw = (int)strlen(right[i]);
+		if (nw + 1 + rw <= COLS)
+			break;
 	}
-	if (COLS >= rw) {
-		move(0, COLS - rw);
-		attrset(role_attr[role]);
-		addnstr(right, rw - (int)strlen(clock) - 2);
+	put_ascii(0, 0, name, R_TITLE);
+	if (i == 3)
+		return;
+	if (COLS >= nw + 3 + 4 + 2 + rw) {
+		attrset(role_attr[R_NORMAL]);
+		mvaddstr(0, nw, " - ");
+		draw_cut(0, nw + 3, COLS - nw - 3 - rw - 2, scr->target, strlen(scr->target), R_VALUE);
+	}
+	move(0, COLS - rw);
+	attrset(role_attr[role]);
+	if (i == 0) {
+		addnstr(right[0], rw - (int)strlen(clock) - 2);
 		attrset(role_attr[R_VALUE]);
 		mvaddstr(0, COLS - (int)strlen(clock), clock);
+	} else {
+		addstr(right[i]);
 	}
 }
 
@@ -422,7 +543,8 @@ static void draw_title(const struct top_screen *scr)
  * that must fit whole.  When a line is too wide the pairs close up (two
  * blanks instead of three), then the least telling ones go: on the
  * figures line a zero count of errors first, then the total, then the
- * slowdown; on the mode line the sort order, then the row count.
+ * share of time in ptap; on the mode line the sort order, then the row
+ * count.
  */
 #define KEEP_ALWAYS 9
 
@@ -431,6 +553,7 @@ struct figure {
 	char value[160];
 	int role;
 	int keep;       /* the higher, the later it is dropped; KEEP_ALWAYS never */
+	bool cut_ok;    /* text that may be cut at the edge (not a number) */
 };
 
 static int figures_width(const struct figure *f, size_t n, int sep)
@@ -443,6 +566,18 @@ static int figures_width(const struct figure *f, size_t n, int sep)
 			w += (w ? sep : 0) + (int)strlen(f[i].label) +
 			     (*f[i].label && *f[i].value) + (int)strlen(f[i].value);
 	return w;
+}
+
+/* Cut ASCII text at its last blank before column cols, if it has one. */
+static void cut_at_blank(char *text, int cols)
+{
+	int i;
+
+	for (i = MIN((int)strlen(text), cols); i > 0; i--)
+		if (text[i] == ' ') {
+			text[i] = '\0';
+			return;
+		}
 }
 
 static void draw_figure_line(int y, struct figure *f, size_t n)
@@ -468,8 +603,14 @@ static void draw_figure_line(int y, struct figure *f, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!f[i].label)
 			continue;
+		/* a figure that does not fit whole is not shown at all (a cut
+		 * number would read as another one), unless it is the first */
+		if (lc.x && lc.x + sep + figures_width(&f[i], 1, sep) > COLS && !f[i].cut_ok)
+			break;
 		if (lc.x)
 			lc_put(&lc, sep == 3 ? "   " : "  ", R_NORMAL);
+		if (!lc.x && figures_width(&f[i], 1, sep) > COLS && !*f[i].label)
+			cut_at_blank(f[i].value, COLS);
 		lc_put(&lc, f[i].label, R_LABEL);
 		if (*f[i].label && *f[i].value)
 			lc_put(&lc, " ", R_NORMAL);
@@ -484,20 +625,24 @@ static struct figure *figure_add(struct figure *f, size_t *n, const char *label,
 	p->label = label;
 	p->role = role;
 	p->keep = keep;
+	p->cut_ok = false;
 	p->value[0] = '\0';
 	return p;
 }
 
-static void draw_figures(const struct top_screen *scr)
+/* The measured length of the last interval, in seconds (0 before one). */
+static double measured_interval(const struct top_snapshot *s)
 {
-	const struct top_snapshot *s = scr->snap;
-	const struct top_model *m = scr->model;
-	struct figure f[10], *p;
-	size_t nf = 0;
+	return (s->last_end_ns - s->last_start_ns) / 1e9;
+}
+
+/* "Python 3.11   pid 4242" (or "pids 1 2", and how many ended). */
+static void add_processes(struct figure *f, size_t *nf, const struct top_model *m)
+{
+	struct figure *p;
 	char pids[96] = "";
 	unsigned version = 0, live = 0, ended = 0;
 	size_t i, used = 0;
-	double ivl = (s->last_end_ns - s->last_start_ns) / 1e9;
 
 	for (i = 0; i < m->nprocs; i++) {
 		const struct top_proc *pr = &m->procs[i];
@@ -515,37 +660,44 @@ static void draw_figures(const struct top_screen *scr)
 		else if (used + 4 < sizeof(pids) && !strstr(pids, "..."))
 			used += (size_t)snprintf(pids + used, sizeof(pids) - used, " ...");
 	}
-	p = figure_add(f, &nf, "Python", R_VALUE, KEEP_ALWAYS);
+	p = figure_add(f, nf, "Python", R_VALUE, KEEP_ALWAYS);
 	if (version)
 		snprintf(p->value, sizeof(p->value), "%u.%u", version >> 24, (version >> 16) & 0xff);
 	else
-		snprintf(p->value, sizeof(p->value), "?");
+		snprintf(p->value, sizeof(p->value), "(none with markers)");
 	if (live) {
-		p = figure_add(f, &nf, live == 1 ? "pid" : "pids", R_VALUE, KEEP_ALWAYS);
+		p = figure_add(f, nf, live == 1 ? "pid" : "pids", R_VALUE, KEEP_ALWAYS);
 		snprintf(p->value, sizeof(p->value), "%s", pids);
 	}
 	if (ended) {
-		p = figure_add(f, &nf, "ended", R_VALUE, KEEP_ALWAYS);
-		snprintf(p->value, sizeof(p->value), "%u", ended);
+		p = figure_add(f, nf, "", R_VALUE, KEEP_ALWAYS);
+		snprintf(p->value, sizeof(p->value), "%u process%s ended", ended,
+			 ended == 1 ? "" : "es");
 	}
+}
+
+static void draw_figures(const struct top_screen *scr)
+{
+	const struct top_snapshot *s = scr->snap;
+	struct figure f[10], *p;
+	size_t nf = 0;
+	double ivl = measured_interval(s);
+
+	add_processes(f, &nf, scr->model);
 	p = figure_add(f, &nf, "events/s", R_VALUE, KEEP_ALWAYS);
 	if (ivl > 0)
 		snprintf(p->value, sizeof(p->value), "%.0f", s->events_last / ivl);
 	else
 		snprintf(p->value, sizeof(p->value), "-");
-	/* the share of its time a target spends stopped at hits, from the
-	 * measured cost of one: it runs 1 / (1 - share) times slower */
-	p = figure_add(f, &nf, "slowdown", R_VALUE, 3);
-	if (ivl > 0 && scr->cost_ns) {
-		double share = s->hits_last / ivl * (double)scr->cost_ns / 1e9;
-
-		if (share < 0.99)
-			snprintf(p->value, sizeof(p->value), "%.1fx", 1 / (1 - share));
-		else
-			snprintf(p->value, sizeof(p->value), ">100x");
-	} else {
+	/* the share of the traced threads' time spent on tracing, as the
+	 * tracer measures it (tracer_cost in tracer.h) */
+	p = figure_add(f, &nf, "in ptap", R_VALUE, 3);
+	if (scr->in_ptap < 0)
 		snprintf(p->value, sizeof(p->value), "-");
-	}
+	else if (scr->in_ptap > 0 && scr->in_ptap < 0.005)
+		snprintf(p->value, sizeof(p->value), "<1%%");
+	else
+		snprintf(p->value, sizeof(p->value), "%.0f%%", 100 * scr->in_ptap);
 	p = figure_add(f, &nf, "total", R_VALUE, 2);
 	snprintf(p->value, sizeof(p->value), "%llu", (unsigned long long)s->events_total);
 	p = figure_add(f, &nf, "errors", scr->arg_errors ? R_WARN : R_VALUE,
@@ -557,26 +709,45 @@ static void draw_figures(const struct top_screen *scr)
 	draw_figure_line(1, f, nf);
 }
 
-static void draw_mode(const struct top_screen *scr, size_t nmatched)
+/*
+ * The interval asked for, and the one measured only when it differs by
+ * more than the ticks' jitter could make it (a tenth, and 40 ms).
+ */
+static void format_interval(char *buf, size_t size, double asked, double measured)
+{
+	char a[24], m[24];
+
+	format_seconds(a, sizeof(a), asked);
+	if (measured <= 0 || (measured - asked < MAX(0.1 * asked, 0.04) &&
+			      asked - measured < MAX(0.1 * asked, 0.04))) {
+		snprintf(buf, size, "%s", a);
+		return;
+	}
+	format_seconds(m, sizeof(m), measured);
+	snprintf(buf, size, "%s (measured %s)", a, m);
+}
+
+static void draw_mode(const struct top_screen *scr, size_t shown)
 {
 	const struct top_order *o = scr->order;
 	const struct top_snapshot *s = scr->snap;
 	struct figure f[5], *p;
 	size_t nf = 0;
-	char ivl[32], at[32];
+	char ivl[64], at[24];
 	bool most_first;
 
-	format_seconds(ivl, sizeof(ivl), scr->interval_s);
 	p = figure_add(f, &nf, "", R_LABEL, KEEP_ALWAYS);
 	if (o->cumulative) {
+		format_seconds(ivl, sizeof(ivl), scr->interval_s);
 		format_clock(at, sizeof(at), s->reset_ns);
 		snprintf(p->value, sizeof(p->value), "calls since %s%s, refresh every %s",
 			 s->reset_ns ? "reset at " : "start", s->reset_ns ? at : "", ivl);
 	} else if (!s->intervals) {
+		format_seconds(ivl, sizeof(ivl), scr->interval_s);
 		snprintf(p->value, sizeof(p->value), "first %s interval in progress", ivl);
 	} else {
-		format_seconds(at, sizeof(at), (s->last_end_ns - s->last_start_ns) / 1e9);
-		snprintf(p->value, sizeof(p->value), "calls in the last %s", at);
+		format_interval(ivl, sizeof(ivl), scr->interval_s, measured_interval(s));
+		snprintf(p->value, sizeof(p->value), "calls in the last %s", ivl);
 	}
 	p = figure_add(f, &nf, "sort", R_VALUE, 1);
 	most_first = (o->col >= TOP_COL_CALLS) != o->reverse;
@@ -588,11 +759,18 @@ static void draw_mode(const struct top_screen *scr, size_t nmatched)
 			 o->reverse ? "descending" : "ascending");
 	if (o->filter && *o->filter && !scr->editing) {
 		p = figure_add(f, &nf, "filter", R_FILTER, KEEP_ALWAYS);
+		p->cut_ok = true;
 		snprintf(p->value, sizeof(p->value), "\"%s\"", o->filter);
 	}
+	/* where the page is: "rows 21-40 of 120", or "rows 18 of 18" */
 	p = figure_add(f, &nf, "rows", R_VALUE, 2);
-	snprintf(p->value, sizeof(p->value), "%zu of %zu",
-		 scr->nrows < nmatched ? scr->nrows : nmatched, nmatched);
+	if (shown == scr->nrows)
+		snprintf(p->value, sizeof(p->value), "%zu of %zu", shown, scr->nrows);
+	else if (!shown)
+		snprintf(p->value, sizeof(p->value), "0 of %zu", scr->nrows);
+	else
+		snprintf(p->value, sizeof(p->value), "%zu-%zu of %zu", scr->first + 1,
+			 scr->first + shown, scr->nrows);
 	if (s->overhead_ns) {
 		/* what every gap between two hits of a thread lost */
 		p = figure_add(f, &nf, "times less", R_VALUE, 3);
@@ -603,124 +781,230 @@ static void draw_mode(const struct top_screen *scr, size_t nmatched)
 
 /* ---- Table ---- */
 
-struct layout {
-	int x[TOP_NCOLS + 1];   /* column starts; the last is the % column */
-	int w[TOP_NCOLS + 1];
-	bool share;             /* room for the % column */
+enum { VC_NUMBER, VC_FILE, VC_FUNC };
+
+/* One column of the table. */
+struct view_col {
+	int col;            /* the enum top_col it shows and sorts by, -1 none */
+	const char *title;
+	int kind;           /* VC_* */
+	int role;
+	/* VC_NUMBER: a row's value as text (never cut) */
+	void (*format)(char *buf, size_t size, const struct top_row *r,
+		       const struct top_screen *scr);
+	int optional;       /* 0: always shown; else when the names would have
+	                       no room, level 1 goes first, then level 2 */
+	bool timed;         /* only when times are kept (not --no-times) */
 };
 
-enum { W_PID = 7, W_LINE = 6, W_CALLS = 9, W_TIME = 8, W_SHARE = 5 };
-
-/* The bytes of a file name after its last '/'. */
-static size_t basename_len(const char *s, size_t len)
+static void fmt_pid(char *buf, size_t size, const struct top_row *r, const struct top_screen *scr)
 {
-	size_t i = len;
-
-	while (i > 0 && s[i - 1] != '/')
-		i--;
-	return len - i;
+	(void)scr;
+	snprintf(buf, size, "%d", r->pid);
 }
 
-/*
- * Widths of the two name columns in the room the numbers leave: first
- * the file's own name (with ".../" before it) while the function keeps 8
- * columns, then the function's whole name, then the directories get the
- * rest.
- */
-static void layout_compute(struct layout *l, const struct top_screen *scr)
+static void fmt_line(char *buf, size_t size, const struct top_row *r, const struct top_screen *scr)
 {
-	int avail, fixed, wfile, wfunc, want_file = 8, want_func = 8, want_base = 8;
+	(void)scr;
+	snprintf(buf, size, "%lld", (long long)r->line);
+}
+
+static void fmt_calls(char *buf, size_t size, const struct top_row *r, const struct top_screen *scr)
+{
+	snprintf(buf, size, "%llu", (unsigned long long)top_row_calls(r, scr->order->cumulative));
+}
+
+static void fmt_share(char *buf, size_t size, const struct top_row *r, const struct top_screen *scr)
+{
+	bool cum = scr->order->cumulative;
+	uint64_t events = top_snapshot_events(scr->snap, cum);
+
+	snprintf(buf, size, "%.1f", events ? 100.0 * top_row_calls(r, cum) / events : 0.0);
+}
+
+static void fmt_own(char *buf, size_t size, const struct top_row *r, const struct top_screen *scr)
+{
+	top_format_ns(buf, size, top_row_time(r, scr->order->cumulative)->own_ns);
+}
+
+static void fmt_total(char *buf, size_t size, const struct top_row *r, const struct top_screen *scr)
+{
+	top_format_ns(buf, size, top_row_time(r, scr->order->cumulative)->total_ns);
+}
+
+static const struct view_col view_cols[] = {
+	{ TOP_COL_PID, "PID", VC_NUMBER, R_NORMAL, fmt_pid, 0, false },
+	{ TOP_COL_FILENAME, "FILENAME", VC_FILE, R_FILE, NULL, 0, false },
+	{ TOP_COL_LINE, "LINE", VC_NUMBER, R_NORMAL, fmt_line, 0, false },
+	{ TOP_COL_FUNCTION, "FUNCTION", VC_FUNC, R_FUNC, NULL, 0, false },
+	{ TOP_COL_CALLS, "CALLS", VC_NUMBER, R_CALLS, fmt_calls, 0, false },
+	{ TOP_COL_OWN, "OWN", VC_NUMBER, R_TIME, fmt_own, 2, true },
+	{ TOP_COL_TOTAL, "TOTAL", VC_NUMBER, R_TIME, fmt_total, 2, true },
+	{ -1, "%", VC_NUMBER, R_SHARE, fmt_share, 1, false },
+};
+#define NVIEW ARRAY_SIZE(view_cols)
+
+/* Below this, a name column has next to no room: the optional columns go. */
+#define NAMES_MIN 24
+/* What a name is shortened to before the other name gives up anything. */
+#define NAME_MIN 8
+
+struct layout {
+	int x[NVIEW];
+	int w[NVIEW];           /* 0: not shown */
+};
+
+/*
+ * The widest each column has needed lately, for stable widths: a column
+ * grows at once and shrinks only when its rows have needed less for
+ * STICKY_NS (or the terminal changed width), so that columns do not move
+ * from one refresh to the next as the longest name shown changes.
+ */
+#define STICKY_NS (10 * 1000000000ull)
+static int sticky[NVIEW];
+static uint64_t sticky_ns[NVIEW];      /* when it last needed all of it */
+static int sticky_cols;
+
+/* The columns a column needs for the rows [from, from + n). */
+static int col_need(size_t c, const struct top_screen *scr, size_t from, size_t n)
+{
+	const struct view_col *vc = &view_cols[c];
+	int need = (int)strlen(vc->title);
+	char buf[64];
 	size_t i;
 
-	for (i = 0; i < scr->nrows; i++) {
+	for (i = from; i < from + n; i++) {
 		const struct top_row *r = scr->rows[i];
-		int base = text_cols(r->filename + r->filename_len -
-				     basename_len(r->filename, r->filename_len),
-				     basename_len(r->filename, r->filename_len));
 
-		want_file = MAX(want_file, text_cols(r->filename, r->filename_len));
-		want_base = MAX(want_base, base + 4);
-		want_func = MAX(want_func, text_cols(r->function, r->function_len));
+		if (vc->kind == VC_NUMBER) {
+			vc->format(buf, sizeof(buf), r, scr);
+			need = MAX(need, (int)strlen(buf));
+		} else if (vc->kind == VC_FILE) {
+			need = MAX(need, text_cols(r->filename, r->filename_len));
+		} else {
+			need = MAX(need, text_cols(r->function, r->function_len));
+		}
 	}
-	want_base = MIN(want_base, want_file);
-	l->share = COLS >= 60;
-	fixed = W_PID + 1 + 1 + W_LINE + 1 + 1 + W_CALLS + (l->share ? 1 + W_SHARE : 0) +
-		(scr->snap->timed ? 2 * (1 + W_TIME) : 0);
-	avail = MAX(COLS - fixed, 16);
-	wfile = MIN(want_base, avail - 8);
-	wfunc = MIN(want_func, avail - wfile);
-	wfile = avail - wfunc;
-	l->w[TOP_COL_PID] = W_PID;
-	l->w[TOP_COL_FILENAME] = wfile;
-	l->w[TOP_COL_LINE] = W_LINE;
-	l->w[TOP_COL_FUNCTION] = wfunc;
-	l->w[TOP_COL_CALLS] = W_CALLS;
-	l->w[TOP_COL_OWN] = l->w[TOP_COL_TOTAL] = scr->snap->timed ? W_TIME : -1;
-	l->w[TOP_NCOLS] = W_SHARE;
-	l->x[0] = 0;
-	for (i = 1; i <= TOP_NCOLS; i++)
-		l->x[i] = l->x[i - 1] + l->w[i - 1] + 1;
+	return need;
+}
+
+/* Split room between the file name (index f) and the function (g). */
+static void split_names(struct layout *l, size_t f, size_t g, int room)
+{
+	int want_f = sticky[f], want_g = sticky[g];
+	int min_f = MIN(want_f, NAME_MIN), min_g = MIN(want_g, NAME_MIN);
+
+	if (room >= want_f + want_g) {
+		l->w[g] = want_g;               /* the rest stays blank, at the right */
+		l->w[f] = want_f;
+	} else if (room - want_g >= min_f) {
+		l->w[g] = want_g;
+		l->w[f] = room - want_g;
+	} else if (room - min_f >= min_g) {
+		l->w[f] = min_f;
+		l->w[g] = room - min_f;
+	} else {
+		/* too narrow for both: the function keeps what it can */
+		l->w[g] = MIN(MAX(room, 0), min_g);
+		l->w[f] = MAX(room - l->w[g], 0);
+	}
+}
+
+/* Whether column c is drawn, with optional columns up to level drop gone. */
+static bool col_shown(size_t c, const struct top_screen *scr, int drop)
+{
+	const struct view_col *vc = &view_cols[c];
+
+	return (!vc->timed || scr->snap->timed) && (!vc->optional || vc->optional > drop);
+}
+
+static void layout_compute(struct layout *l, const struct top_screen *scr, size_t from, size_t n)
+{
+	size_t c, f = NVIEW, g = NVIEW;
+	int room, shown, drop = 0;
+
+	if (sticky_cols != COLS) {
+		memset(sticky, 0, sizeof(sticky));
+		sticky_cols = COLS;
+	}
+	for (c = 0; c < NVIEW; c++) {
+		int need = col_need(c, scr, from, n);
+
+		if (need >= sticky[c] || scr->elapsed_ns - sticky_ns[c] > STICKY_NS) {
+			sticky[c] = need;
+			sticky_ns[c] = scr->elapsed_ns;
+		}
+		if (view_cols[c].kind == VC_FILE)
+			f = c;
+		else if (view_cols[c].kind == VC_FUNC)
+			g = c;
+	}
+	for (;;) {
+		room = COLS;
+		shown = 0;
+		for (c = 0; c < NVIEW; c++) {
+			l->w[c] = 0;
+			if (!col_shown(c, scr, drop))
+				continue;
+			shown++;
+			if (view_cols[c].kind == VC_NUMBER)
+				room -= (l->w[c] = sticky[c]);
+		}
+		room -= shown - 1;              /* a blank between two columns */
+		if (room >= NAMES_MIN || drop == 2)
+			break;
+		drop++;
+	}
+	split_names(l, f, g, room);
+	for (c = 0, room = 0; c < NVIEW; c++) {
+		l->x[c] = room;
+		if (col_shown(c, scr, drop))
+			room += l->w[c] + 1;
+	}
 }
 
 static void draw_column_titles(int y, const struct layout *l, const struct top_order *o)
 {
-	int i;
+	size_t c;
 
 	attrset(role_attr[R_COLHEAD]);
 	mvhline(y, 0, ' ', COLS);
-	for (i = 0; i < TOP_NCOLS; i++) {
-		const char *name = top_col_names[i];
-		int len = (int)strlen(name);
-		bool right = i == TOP_COL_PID || i == TOP_COL_LINE || i >= TOP_COL_CALLS;
-		int x = right ? l->x[i] + l->w[i] - len : l->x[i];
+	for (c = 0; c < NVIEW; c++) {
+		const struct view_col *vc = &view_cols[c];
+		int len = MIN((int)strlen(vc->title), l->w[c]);
+		int x = vc->kind == VC_NUMBER ? l->x[c] + l->w[c] - len : l->x[c];
 
-		if (l->w[i] < 0)
+		if (!l->w[c] || x >= COLS)
 			continue;
-		if (x >= COLS)
-			break;
-		attrset(role_attr[i == (int)o->col ? R_COLSORT : R_COLHEAD]);
-		mvaddnstr(y, x, name, COLS - x);
-	}
-	if (l->share && l->x[TOP_NCOLS] + l->w[TOP_NCOLS] <= COLS) {
-		attrset(role_attr[R_COLHEAD]);
-		mvaddstr(y, l->x[TOP_NCOLS] + l->w[TOP_NCOLS] - 1, "%");
+		attrset(role_attr[vc->col >= 0 && vc->col == (int)o->col ? R_COLSORT : R_COLHEAD]);
+		mvaddnstr(y, x, vc->title, MIN(len, COLS - x));
 	}
 }
 
 static void draw_row(int y, const struct layout *l, const struct top_row *r,
 		     const struct top_screen *scr)
 {
-	bool cum = scr->order->cumulative;
-	uint64_t calls = top_row_calls(r, cum), events = top_snapshot_events(scr->snap, cum);
-	char buf[32];
+	char buf[64];
+	size_t c;
 
-	attrset(role_attr[R_NORMAL]);
-	mvprintw(y, l->x[TOP_COL_PID], "%*d", W_PID, r->pid);
-	draw_filename(y, l->x[TOP_COL_FILENAME],
-		      MIN(l->w[TOP_COL_FILENAME], COLS - l->x[TOP_COL_FILENAME]), r->filename,
-		      r->filename_len);
-	attrset(role_attr[R_NORMAL]);
-	if (l->x[TOP_COL_LINE] + W_LINE <= COLS)
-		mvprintw(y, l->x[TOP_COL_LINE], "%*lld", W_LINE, (long long)r->line);
-	draw_cut(y, l->x[TOP_COL_FUNCTION], MIN(l->w[TOP_COL_FUNCTION], COLS - l->x[TOP_COL_FUNCTION]),
-		 r->function, r->function_len, R_FUNC);
-	if (l->x[TOP_COL_CALLS] + W_CALLS <= COLS) {
-		snprintf(buf, sizeof(buf), "%*llu", W_CALLS, (unsigned long long)calls);
-		put_ascii(y, l->x[TOP_COL_CALLS], buf, R_CALLS);
-	}
-	if (l->w[TOP_COL_OWN] > 0 && l->x[TOP_COL_TOTAL] + W_TIME <= COLS) {
-		char t[24];
+	for (c = 0; c < NVIEW; c++) {
+		const struct view_col *vc = &view_cols[c];
+		int w = MIN(l->w[c], COLS - l->x[c]);
 
-		top_format_ns(t, sizeof(t), top_row_time(r, cum)->own_ns);
-		snprintf(buf, sizeof(buf), "%*s", W_TIME, t);
-		put_ascii(y, l->x[TOP_COL_OWN], buf, R_TIME);
-		top_format_ns(t, sizeof(t), top_row_time(r, cum)->total_ns);
-		snprintf(buf, sizeof(buf), "%*s", W_TIME, t);
-		put_ascii(y, l->x[TOP_COL_TOTAL], buf, R_TIME);
-	}
-	if (l->share && l->x[TOP_NCOLS] + W_SHARE <= COLS) {
-		snprintf(buf, sizeof(buf), "%*.1f", W_SHARE, events ? 100.0 * calls / events : 0.0);
-		put_ascii(y, l->x[TOP_NCOLS], buf, R_SHARE);
+		if (w <= 0)
+			continue;
+		switch (vc->kind) {
+		case VC_NUMBER:
+			vc->format(buf, sizeof(buf), r, scr);
+			if ((int)strlen(buf) <= w)
+				put_ascii(y, l->x[c] + w - (int)strlen(buf), buf, vc->role);
+			break;
+		case VC_FILE:
+			draw_filename(y, l->x[c], w, r->filename, r->filename_len);
+			break;
+		default:
+			draw_cut(y, l->x[c], w, r->function, r->function_len, vc->role);
+		}
 	}
 }
 
@@ -734,14 +1018,16 @@ static void draw_help(int top, int bottom, const struct top_key_help *keys, size
 		"the start, cumulative), filtered or not.  Counting goes on while paused.",
 		"Ties: most calls first, then pid, file name, line, function.",
 	};
-	int y = top;
+	int y = top, kw = 0;
 	size_t i;
 
+	for (i = 0; i < nkeys; i++)
+		kw = MAX(kw, (int)strlen(keys[i].keys));
 	put_ascii(y++, 1, "ptap top: keys", R_TITLE);
 	y++;
 	for (i = 0; i < nkeys && y < bottom; i++, y++) {
 		put_ascii(y, 2, keys[i].keys, R_KEY);
-		put_ascii(y, 14, keys[i].help, R_KEYLABEL);
+		put_ascii(y, 2 + kw + 2, keys[i].help, R_KEYLABEL);
 	}
 	y++;
 	for (i = 0; i < ARRAY_SIZE(notes) && y < bottom; i++, y++)
@@ -812,56 +1098,91 @@ static const char *empty_text(const struct top_screen *scr)
 	return o->cumulative ? "(no calls counted yet)" : "(no calls in this interval)";
 }
 
+/* ---- The whole screen ---- */
+
+/* Where things go, top to bottom. */
+struct vlayout {
+	int rows_y;             /* the first row of the table */
+	int rows;               /* rows of the table that fit */
+	int status_y;           /* the status lines, -1 none */
+	int status_lines;
+	int keys_y;             /* the key bar, -1 none */
+};
+
+static void vlayout(const struct top_screen *scr, struct vlayout *v)
+{
+	const char *starts[1];
+
+	v->rows_y = 4;
+	v->keys_y = LINES > 4 ? LINES - 1 : -1;
+	v->status_y = -1;
+	v->status_lines = 0;
+	if (LINES > 5 && scr->status) {
+		v->status_lines = 1;
+		if (scr->status_wrap)
+			v->status_lines = MAX(1, MIN(wrap_text(scr->status, COLS, starts, 0),
+						     (LINES - 5) / 3));
+		v->status_y = LINES - 1 - v->status_lines;
+	}
+	v->rows = (v->status_y >= 0 ? v->status_y : v->keys_y >= 0 ? v->keys_y : LINES) - v->rows_y;
+	if (v->rows < 0)
+		v->rows = 0;
+	if (scr->max_rows && v->rows > (int)scr->max_rows)
+		v->rows = (int)scr->max_rows;
+}
+
+size_t top_view_page(const struct top_screen *scr)
+{
+	struct vlayout v;
+
+	if (!active)
+		return 1;
+	vlayout(scr, &v);
+	return (size_t)v.rows;
+}
+
 void top_view_draw(const struct top_screen *scr, const struct top_key_help *keys, size_t nkeys)
 {
+	struct vlayout v;
 	struct layout l;
-	int y, first, last, room;
-	size_t i, n;
+	size_t i, n = 0;
 
 	if (!active)
 		return;
 	erase();
+	vlayout(scr, &v);
 	draw_title(scr);
 	if (LINES > 1)
 		draw_figures(scr);
-	/* the table from line 4 to the status line, which is above the keys */
-	first = 4;
-	last = LINES - 3;
-	room = last - first + 1;
-	n = scr->nrows;
-	if (room < 0)
-		room = 0;
-	if (scr->max_rows && n > scr->max_rows)
-		n = scr->max_rows;
-	if (n > (size_t)room)
-		n = (size_t)room;
-	if (LINES > 2) {
-		struct top_screen shown = *scr;
-
-		shown.nrows = n;
-		draw_mode(&shown, scr->nrows);
-	}
+	if (scr->first < scr->nrows)
+		n = MIN(scr->nrows - scr->first, (size_t)v.rows);
+	if (LINES > 2)
+		draw_mode(scr, n);
 	if (scr->help) {
-		draw_help(first - 1, LINES - 2, keys, nkeys);
+		draw_help(v.rows_y - 1, v.status_y >= 0 ? v.status_y : LINES - 1, keys, nkeys);
 	} else if (LINES > 3) {
-		struct top_screen shown = *scr;
-
-		shown.nrows = n;
-		layout_compute(&l, &shown);
-		draw_column_titles(first - 1, &l, scr->order);
-		for (i = 0, y = first; i < n; i++, y++)
-			draw_row(y, &l, scr->rows[i], scr);
-		if (!n && room > 0)
-			put_ascii(first, 2, empty_text(scr), R_LABEL);
+		layout_compute(&l, scr, scr->first, n);
+		draw_column_titles(v.rows_y - 1, &l, scr->order);
+		for (i = 0; i < n; i++)
+			draw_row(v.rows_y + (int)i, &l, scr->rows[scr->first + i], scr);
+		if (!scr->nrows && v.rows > 0 && scr->empty_why)
+			draw_wrapped(v.rows_y, v.rows, scr->empty_why, R_WARN);
+		else if (!scr->nrows && v.rows > 0)
+			put_ascii(v.rows_y, 2, empty_text(scr), R_LABEL);
 	}
-	if (LINES > 5 && scr->status)
-		draw_cut(LINES - 2, 0, COLS, scr->status, strlen(scr->status),
-			 scr->status_is_notice ? R_WARN : R_LABEL);
-	if (LINES > 4) {
-		if (scr->editing)
-			draw_editor(LINES - 1, scr->edit_text);
+	if (v.status_y >= 0) {
+		if (v.status_lines > 1)
+			draw_wrapped(v.status_y, v.status_lines, scr->status,
+				     scr->status_is_notice ? R_WARN : R_LABEL);
 		else
-			draw_keybar(LINES - 1, keys, nkeys);
+			draw_cut(v.status_y, 0, COLS, scr->status, strlen(scr->status),
+				 scr->status_is_notice ? R_WARN : R_LABEL);
+	}
+	if (v.keys_y >= 0) {
+		if (scr->editing)
+			draw_editor(v.keys_y, scr->edit_text);
+		else
+			draw_keybar(v.keys_y, keys, nkeys);
 	}
 	attrset(role_attr[R_NORMAL]);
 	wnoutrefresh(stdscr);

@@ -252,6 +252,7 @@ int cmd_trace(int argc, char **argv)
 		r = session_run(&s);
 		if (!ctx.list)
 			session_summary(&s);
+		r = session_end(&s, r);
 	}
 	session_free(&s);
 	stack_view_free(&ctx.stack);

@@ -14,7 +14,13 @@ check_file() { # check_file PATH
 		fail "$name: readelf oracle failed"; sed 's/^/# /' "$TMP/oracle.err"; return; }
 	run_status "$PTAP" list --json "$f"
 	ok "$RC" "$name: ptap list --json exits 0"
-	is "$ERR" "" "$name: nothing on stderr"
+	if [ "$f" = "$SAMPLES/python3.9" ]; then
+		# the stand-in for a Python without markers is told for what it is
+		is "$ERR" "ptap: list: $f: this Python was built without --with-dtrace, so it has no stapsdt markers; Debian's /usr/bin/python3.11 (package python3.11) has them" \
+			"$name: says it is a Python built without --with-dtrace"
+	else
+		is "$ERR" "" "$name: nothing on stderr"
+	fi
 	printf '%s\n' "$OUT" >"$TMP/json"
 	if $ORACLE json <"$TMP/json" >"$TMP/got" 2>"$TMP/json.err"; then
 		same_file "$TMP/got" "$TMP/want" "$name: $(wc -l <"$TMP/want") probe locations as readelf -n shows them"

@@ -1,5 +1,5 @@
 # The stop paths not covered by tests/trace/signals.t: an internal error
-# (the output cannot be written), ptap's terminal closing (SIGHUP through
+# (the output cannot be written), a closed pipe, ptap's terminal closing (SIGHUP through
 # the tty), the traced process exiting on its own; and whatever the stop,
 # the CPU affinity ptap changed is given back exactly, and SIGSTOP/SIGCONT
 # reach the traced process and its real parent as without ptap.
@@ -45,10 +45,11 @@ like "$(textcheck "$LP")" "^clean " "  ... no int3 left"
 end_loop
 is "$?" 3 "  ... and the process runs on (exit 3 on its SIGINT)"
 
-# standard output closed under ptap (| head)
+# standard output closed under ptap (| head): the reader's choice, so
+# ptap ends quietly (more in output_errors.t)
 run_status bash -c "'$PTAP' trace -- $PY -c 'for i in range(300000): pass' | head -n 1"
 is "$(wc -l <<<"$OUT")" 1 "trace | head -1: head gets its line"
-like "$ERR" "cannot write standard output: Broken pipe" "  ... and ptap stops, saying why"
+unlike "$ERR" "cannot write" "  ... and ptap stops without a word on it"
 
 # ptap's terminal closing: ptap top in a tmux session killed under it.
 # Twice: as the session leader, it gets the SIGHUP; under a shell that

@@ -120,6 +120,38 @@ is "$(awk '{print NF}' <<<"$row")" 7 "  ... and the row has exactly seven fields
 like "$(head -n 2 "$TMP/auto.out")" "^# final time=.*
  +PID FILENAME +LINE FUNCTION +CALLS +OWN\(ms\) +TOTAL\(ms\)$" "standard output not a terminal: batch mode"
 
+# --- Habits from neighbouring tools: --sort takes the column names as the
+# screen shows them, in any case; -f (strace's "follow forks") changes
+# nothing and says that children are followed anyway.
+run_status "$PTAP" top -b --cumulative -n 0 -d 60 --sort FILENAME -- "$PY" "$TOPC" --expect /dev/null
+is "$RC" 0 "--sort FILENAME: accepted"
+files=$(awk '$1 ~ /^[0-9]+$/ {print $2}' "$TMP/out")
+is "$files" "$(LC_ALL=C sort <<<"$files")" "--sort FILENAME: rows in file name order"
+run_status "$PTAP" top -b --cumulative -n 0 -d 60 --sort Calls -- "$PY" "$TOPC" --expect /dev/null
+is "$RC" 0 "--sort Calls: accepted"
+r=$($TABLES text "$TMP/out" order)
+ok $? "--sort Calls: the calls order ($r)"
+run_status "$PTAP" top -b -f --cumulative -n 0 -d 60 -- "$PY" "$TOPC" --expect /dev/null
+is "$RC" 0 "-f: accepted"
+like "$ERR" "^ptap: top: note: -f changes nothing: threads and forked children are followed by default \(--no-follow to stay in the first process\)$" \
+	"  ... with a note that children are followed by default"
+like "$($TABLES text "$TMP/out" rows)" "alpha 500$" "  ... and the table as without it"
+run_status "$PTAP" top --help
+like "$OUT" "-n, --rows N +show at most N rows \(default: as many as fit on" "--help: -n is the rows"
+like "$OUT" "not top\(1\)'s -n,
+ +which is --iterations here" "  ... not top(1)'s iterations, which --iterations is"
+
+# --- Attached to something that is not a Python: say what it is, exit 1.
+sleep 30 &
+sl=$!
+on_exit "kill $sl"
+run_status "$PTAP" top -b -p "$sl"
+is "$RC" 1 "-p of sleep: exit 1"
+like "$ERR" "^ptap: top: nothing to trace: pid $sl \(/usr/bin/sleep\) is not a Python: none of its [0-9]+ modules is a Python interpreter or has stapsdt probes, so python:function__entry or python:function__return cannot fire unless it runs one$" \
+	"  ... naming /usr/bin/sleep and why"
+is "$OUT" "" "  ... and no table"
+is "$(tracer_of "$sl")" 0 "  ... and sleep let go"
+
 # --- Usage errors.
 for args in "-d 0" "-d x" "-n -1" "--sort bogus" "-e python:line" "--iterations 0" ""; do
 	# shellcheck disable=SC2086

@@ -32,16 +32,19 @@ printf 'not a program\n' >"$TMP/notexec"
 run_status "$PTAP" trace -- "$TMP/notexec"
 is "$RC" 126 "a file that is not executable: 126"
 
-# -e naming nothing: the command still runs, and ptap says which pattern
+# -e naming nothing: the command still runs (its libraries could have had
+# the probe), then ptap says which program had none, and exits 1
 run_status "$PTAP" trace -e 'nosuch:probe' -- $PY -c 'print("ran")'
-is "$RC" 0 "-e naming nothing: the command runs to its end"
-is "$OUT" "ran" "  ... with its output untouched"
-like "$ERR" "-e 'nosuch:probe' matched no probe" "  ... and ptap names the pattern"
+is "$RC" 1 "-e naming nothing: exit 1, not an empty success"
+is "$OUT" "ran" "  ... the command having run to its end, its output untouched"
+like "$ERR" "^ptap: trace: nothing to trace: pid [0-9]+ \(/usr/bin/python3\.11\): its Python \(/usr/bin/python3\.11\) has 8 markers, none matching nosuch:probe$" \
+	"  ... and ptap names the program, the pattern and what it has"
 
 # a program with no markers at all
 run_status "$PTAP" trace -- /bin/true
-is "$RC" 0 "a program without probes runs to its end"
-like "$ERR" "matched no probe" "  ... and ptap says nothing matched"
+is "$RC" 1 "a program without probes: exit 1"
+like "$ERR" "^ptap: trace: nothing to trace: pid [0-9]+ \(/usr/bin/true\) is not a Python: none of its [0-9]+ modules is a Python interpreter or has stapsdt probes, so python:\* cannot fire unless it runs one$" \
+	"  ... and ptap says it is not a Python"
 
 # a Python without markers (a build without --with-dtrace), named plainly
 nomarkers=
@@ -49,9 +52,13 @@ for c in /root/.pyenv/versions/*/bin/python3.*; do
 	[ -x "$c" ] && ! readelf -n "$c" 2>/dev/null | grep -q stapsdt && nomarkers=$c && break
 done
 if [ -n "$nomarkers" ]; then
-	run_status "$PTAP" trace -- "$nomarkers" -c pass
-	like "$ERR" "has no stapsdt markers: this Python was built without --with-dtrace" \
-		"a Python without markers: ptap says why"
+	t0=$SECONDS
+	run_status timeout 30 "$PTAP" trace -- "$nomarkers" -c 'import time; time.sleep(20)'
+	is "$RC" 1 "a Python without markers: exit 1"
+	ok $((SECONDS - t0 < 15 ? 0 : 1)) "  ... at once, not after the program's 20 s ($((SECONDS - t0)) s)"
+	like "$ERR" "^ptap: trace: nothing to trace: pid [0-9]+ \($nomarkers\) runs a Python built without --with-dtrace: its [^ ]*libpython[^ ]* has no stapsdt markers and python:\* can never fire; Debian's /usr/bin/python3\.11 \(package python3\.11\) has them; the command was ended$" \
+		"  ... naming the interpreter, its library and Debian's"
+	is "$(grep -c 'stapsdt markers' <<<"$ERR")" 1 "  ... once"
 else
 	skip "no Python without markers on this machine"
 fi
@@ -62,7 +69,8 @@ SL=$!
 on_exit "kill $SL"
 run_status "$PTAP" trace -p "$SL"
 is "$RC" 1 "attach with nothing to trace: exit 1"
-like "$ERR" "nothing to trace: no probe matching python:\*" "  ... and says so"
+is "$ERR" "ptap: trace: nothing to trace: pid $SL (/usr/bin/sleep) is not a Python: none of its $(awk '$2 ~ /x/ && $6 ~ /^\// {print $6}' /proc/$SL/maps | sort -u | wc -l) modules is a Python interpreter or has stapsdt probes, so python:* cannot fire unless it runs one" \
+	"  ... naming the program and why"
 is "$(tracer_of "$SL")" 0 "  ... and lets the process go"
 
 # a thread id instead of a process id
@@ -89,12 +97,12 @@ wait_ready "$R" >/dev/null
 start_ptap trace -o /dev/null -p "$BP"
 run_status "$PTAP" trace -p "$BP"
 is "$RC" 1 "a process already traced: exit 1"
-like "$ERR" "pid $BP is already traced by pid $PTAP_PID \(ptap\)" "  ... naming the tracer"
+like "$ERR" "pid $BP \(python3.11\) is already traced by pid $PTAP_PID \(ptap\)" "  ... naming the program and its tracer"
 stop_ptap INT
 if [ "$(id -u)" = 0 ] && have setpriv; then
 	run_status setpriv --reuid=nobody --regid=nogroup --clear-groups "$PTAP" trace -p "$BP"
 	is "$RC" 1 "another user's process: exit 1"
-	like "$ERR" "pid $BP belongs to uid 0 and you are uid [0-9]+: run ptap as that user, or as root" \
+	like "$ERR" "pid $BP \(python3.11\) belongs to uid 0 and you are uid [0-9]+: run ptap as that user, or as root" \
 		"  ... saying whose it is and what to do"
 else
 	skip "needs root and setpriv to act as another user"

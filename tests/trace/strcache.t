@@ -56,7 +56,10 @@ is "$RC" 0 "python3.11d traced for function__entry exits 0"
 is "$OUT" "alive" "  ... having run to its end"
 like "$ERR" "debug build of CPython 3.11: enabling its line marker would abort it" "  ... and ptap says why entries are rare"
 run_status "$PTAP" trace -e python:line -o /dev/null -- $PYD -c 'print("alive")'
-is "$RC$OUT" "0alive" "-e python:line on python3.11d: not armed, the interpreter survives"
+is "$RC" 1 "-e python:line on python3.11d: not armed, so nothing to trace: exit 1"
+like "$ERR" "python:line not armed" "  ... saying why it was not armed"
+like "$ERR" "nothing to trace: pid [0-9]+ \($PYD\) has 1 probe matching python:line, but none could be armed" \
+	"  ... and that nothing else can fire"
 like "$ERR" "python:line not armed" "  ... with the reason"
 
 done_testing

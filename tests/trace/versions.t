@@ -21,7 +21,9 @@ int main(void)
 C
 cc -O1 -rdynamic -o "$TMP/bin/python3.12" "$TMP/fake.c"
 run_status "$PTAP" trace -e python:function__entry -- "$TMP/bin/python3.12"
-is "$RC" 0 "a 3.12 interpreter runs to its end"
+is "$RC" 1 "a 3.12 interpreter asked for function markers: exit 1, nothing can fire"
+like "$ERR" "^ptap: trace: nothing to trace: pid [0-9]+ \($TMP/bin/python3\.12\): no probe matching python:function__entry: " \
+	"  ... naming the interpreter"
 like "$ERR" "CPython 3.12 to 3.14 have no function__entry/function__return markers" \
 	"  ... and ptap says 3.12 has no function markers"
 like "$ERR" "ptap monitor" "  ... and what to use instead"
