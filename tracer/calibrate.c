@@ -144,6 +144,7 @@ void cost_thread_sample(struct tracer *t, struct tthread *th)
 	t->cost_thread_ns += wall;
 	if (thread_cpu_ns(th->proc->pid, th->tid, &cpu)) {
 		t->cost_ceiling_ns += wall;     /* gone: off its CPU, at most, all along */
+		t->cost_cpu_ns += wall;         /* ... or on it */
 	} else if (th->cost_cpu_ns != UINT64_MAX) {
 		ran = cpu > th->cost_cpu_ns ? cpu - th->cost_cpu_ns : 0;
 		t->cost_ceiling_ns += ran < wall ? wall - ran : 0;
@@ -151,6 +152,7 @@ void cost_thread_sample(struct tracer *t, struct tthread *th)
 		th->cost_cpu_ns = cpu;
 	} else {
 		t->cost_ceiling_ns += wall;     /* no CPU time to compare with yet */
+		t->cost_cpu_ns += wall;
 		th->cost_cpu_ns = cpu;
 	}
 	th->cost_at_ns = now;

@@ -498,11 +498,13 @@ static void session_cost_summary(struct session *s, const struct tracer_stats *s
 
 	tracer_cost_sample(s->tracer, &s->cost);
 	held = tracer_cost_held(&start, &s->cost, &bounded);
-	if (!st->hits || !st->stop_ns || !held)
+	if (!st->hits || !held)
 		return;
-	fprintf(stderr, "; each event cost the target %s %.1f us (%.1f in ptap)",
-		bounded ? "at most" : "about", (double)held / (double)st->hits / 1e3,
-		(double)st->handle_ns / (double)st->hits / 1e3);
+	fprintf(stderr, "; each event cost the target %s %.2f us", bounded ? "at most" : "about",
+		(double)held / (double)st->hits / 1e3);
+	/* a ptrace stop waits for ptap's handling: part of the cost */
+	if (st->stop_ns)
+		fprintf(stderr, " (%.1f in ptap)", (double)st->handle_ns / (double)st->hits / 1e3);
 }
 
 void session_summary(struct session *s)
