@@ -593,11 +593,16 @@ static void pmod_keep_inherited(struct tproc *child, struct tproc *parent, struc
 {
 	size_t i, n;
 	uint16_t cv, pv;
-	uint8_t byte;
+	uint8_t now[ARCH_JUMP_LEN];
 
-	for (i = n = 0; i < pm->nsites; i++)
-		if (!mem_read(&child->mem, pm->sites[i].addr, &byte, 1) && byte == arch_trap_insn)
-			pm->sites[n++] = pm->sites[i];
+	for (i = n = 0; i < pm->nsites; i++) {
+		const struct site *s = &pm->sites[i];
+
+		/* (jumps are written with the parent held: never half done) */
+		if (!mem_read(&child->mem, s->addr, now, s->jump ? ARCH_JUMP_LEN : 1) &&
+		    (s->jump ? !memcmp(now, s->jbytes, ARCH_JUMP_LEN) : now[0] == arch_trap_insn))
+			pm->sites[n++] = *s;
+	}
 	pm->nsites = n;
 	for (i = n = 0; i < pm->nsems; i++)
 		if (mem_read(&child->mem, pm->sems[i], &cv, sizeof(cv)) ||
