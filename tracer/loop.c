@@ -794,9 +794,16 @@ static void ticker_set(unsigned ms)
 
 /* After detaching: a launched command that is still running is ptap's
  * child; end it as documented in ptap(1) and collect its status. */
+/* How long ptap waits, at its end, for the command it launched to act on
+ * the signal it passed on (it may ignore it: then it is left running). */
+#define LAUNCHED_GRACE_NS (2000ull * 1000 * 1000)
+
 static void finish_launched(struct tracer *t)
 {
+	uint64_t deadline;
+	sigset_t chld;
 	int status;
+	pid_t r;
 
 	if (!t->launched || t->launched_status != -1)
 		return;
@@ -813,11 +820,29 @@ static void finish_launched(struct tracer *t)
 	if (proc_straggling(t, t->launched))
 		return; /* traced still, it cannot act on the signal: no wait */
 	sig_stop_flag = 0;
-	while (waitpid(t->launched, &status, 0) < 0) {
-		if (errno != EINTR || sig_stop_flag)
+	deadline = now_ns() + LAUNCHED_GRACE_NS;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);      /* blocked: see tracer_signals_install */
+	while ((r = waitpid(t->launched, &status, WNOHANG)) == 0) {
+		uint64_t now = now_ns();
+		struct timespec ts;
+
+		if (sig_stop_flag)
 			return; /* a second signal: stop waiting, leave it running */
+		if (now >= deadline) {
+			/* it ignores or handles the signal: its business */
+			tracer_notice(t, "pid %d, the command, did not end within %d s of SIG%s; "
+				      "left running", t->launched, (int)(LAUNCHED_GRACE_NS / 1000000000u),
+				      sigabbrev_np(t->reason == TSTOP_SIGNAL && sig_stop_origin != ORIGIN_KERNEL
+						   ? sig_stop_signo : SIGTERM) ?: "?");
+			return;
+		}
+		ts.tv_sec = (time_t)((deadline - now) / 1000000000u);
+		ts.tv_nsec = (long)((deadline - now) % 1000000000u);
+		sigtimedwait(&chld, NULL, &ts);
 	}
-	t->launched_status = status;
+	if (r == t->launched)
+		t->launched_status = status;
 }
 
 enum tracer_stop tracer_run(struct tracer *t)
