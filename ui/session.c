@@ -472,6 +472,7 @@ int session_end(struct session *s, int status)
 {
 	int err = session_flush(s);
 
+	session_all_summary(s);         /* once: the skipped processes */
 	if (err && err != -EPIPE)
 		return EXIT_RUNTIME;
 	return status;

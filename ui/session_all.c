@@ -52,6 +52,7 @@ struct session_all {
 	char *last_skip;            /* the latest reason, for a status line */
 	char **said;                /* every reason, in order, for the summary */
 	size_t nsaid, saidcap;
+	bool summarised;            /* the closing summary was printed */
 };
 
 static unsigned long long proc_starttime(pid_t pid)
@@ -306,8 +307,9 @@ void session_all_summary(struct session *s)
 {
 	struct session_all *a = s->whole;
 
-	if (!a || s->quiet)
+	if (!a || a->summarised || (s->quiet && !s->whole_screen))
 		return;
+	a->summarised = true;
 	fprintf(stderr, "ptap: %s: whole system: %d process%s traced, %zu skipped; %lu scans of "
 		"/proc, %.2f ms each\n", s->name, s->attached, s->attached == 1 ? "" : "es",
 		a->nsaid, a->scans, a->scans ? (double)a->scan_ns / (double)a->scans / 1e6 : 0.0);
