@@ -148,8 +148,8 @@ int session_finish_args(struct session *s, int argc, char **argv, const char *co
 	if (s->all && (s->cmd || s->npids))
 		return usage_error(s->name, "-a traces every process: give no -p and no command with it");
 	if (!s->cmd && !s->npids && !s->all)
-		return usage_error(s->name, "nothing to trace: give -p PID, -- COMMAND, or -a for "
-				   "every process");
+		return usage_error(s->name, "nothing to trace: give -p PID or -- COMMAND (or -a, "
+				   "every process that has the probes)");
 	s->cfg.keep_running = s->all;
 	if (!s->sel.n && default_probes)
 		for (; *default_probes; default_probes++)
@@ -191,6 +191,14 @@ static void wrap_tick(void *ctx, uint64_t now)
 	/* the tracer's cost is sampled now and then, so that threads that
 	 * end are counted with their CPU time (tracer.h) */
 	session_all_tick(s, now);
+	if (s->user_tick_ns) {
+		/* -a ticks faster than the command asked, to scan /proc */
+		if (now < s->user_next_tick_ns)
+			return;
+		s->user_next_tick_ns += s->user_tick_ns;
+		if (s->user_next_tick_ns <= now)
+			s->user_next_tick_ns = now + s->user_tick_ns;
+	}
 	if (now - s->cost_at_ns >= 1000000000u) {
 		tracer_cost_sample(s->tracer, &s->cost);
 		s->cost_at_ns = now;
@@ -363,8 +371,15 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 		.paused = wrap_paused,
 	};
 	if (!s->user_hooks.tick && !s->cfg.tick_ms)
-		s->cfg.tick_ms = s->all ? 50 : 200;   /* to notice a broken output while idle
-		                                         (and to scan /proc, -a) */
+		s->cfg.tick_ms = 200;   /* to notice a broken output while idle */
+	if (s->all && (!s->cfg.tick_ms || s->cfg.tick_ms > 50)) {
+		/* -a scans /proc from the ticks: the command's own come at its pace */
+		if (s->user_hooks.tick && s->cfg.tick_ms) {
+			s->user_tick_ns = (uint64_t)s->cfg.tick_ms * 1000000u;
+			s->user_next_tick_ns = now_ns() + s->user_tick_ns;
+		}
+		s->cfg.tick_ms = 50;
+	}
 	s->tracer = tracer_new(&s->cfg, w, s);
 	s->cost_at_ns = now_ns();
 	if (s->all)

@@ -49,6 +49,8 @@ struct session {
 	bool all_if_no_target;       /* no -p and no command means -a (top) */
 	bool whole_screen;           /* a screen is up: no progress lines on stderr */
 	struct session_all *whole;   /* its state, NULL unless all */
+	uint64_t user_tick_ns;       /* the command's tick period when -a ticks faster */
+	uint64_t user_next_tick_ns;  /* ... and its next tick */
 	struct tracer_cost cost;     /* the latest sample, for the summary */
 	uint64_t cost_at_ns;         /* when it was taken */
 };

@@ -129,7 +129,7 @@ like "$ERR" "skipped: pid $nomark \\($SAMPLES/python3.9\\) is a Python built wit
 unlike "$ERR" "skipped: pid $own1 " "trace -a: no traced process named as skipped"
 run_status "$PTAP" trace -e python:gc__start
 is "$RC" 2 "trace without a target or -a: a usage error"
-like "$ERR" "give -p PID, -- COMMAND, or -a" "... that names -a"
+like "$ERR" "give -p PID or -- COMMAND \\(or -a, every process that has the probes\\)" "... that names -a"
 
 # let the other tracer go; everyone intact
 kill -INT "$tracer"
