@@ -47,7 +47,8 @@ struct session_all {
 	struct u64map procs;        /* pid -> struct known */
 	uint64_t next_scan_ns;
 	unsigned long scans;
-	uint64_t scan_ns;           /* summed time of the scans */
+	uint64_t first_ns;          /* the first scan's time (attaching all it found) */
+	uint64_t scan_ns;           /* summed time of the later scans */
 	unsigned traced, skipped;   /* now */
 	char *last_skip;            /* the latest reason, for a status line */
 	char **said;                /* every reason, in order, for the summary */
@@ -235,7 +236,10 @@ static void all_scan(struct session *s, uint64_t budget_ns)
 		a->traced += k->traced;
 		a->skipped += !k->traced && skipped(k->verdict);
 	}
-	a->scan_ns += now_ns() - t0;
+	if (a->scans == 1)
+		a->first_ns = now_ns() - t0;
+	else
+		a->scan_ns += now_ns() - t0;
 }
 
 void session_all_start(struct session *s)
@@ -310,9 +314,11 @@ void session_all_summary(struct session *s)
 	if (!a || a->summarised || (s->quiet && !s->whole_screen))
 		return;
 	a->summarised = true;
-	fprintf(stderr, "ptap: %s: whole system: %d process%s traced, %zu skipped; %lu scans of "
-		"/proc, %.2f ms each\n", s->name, s->attached, s->attached == 1 ? "" : "es",
-		a->nsaid, a->scans, a->scans ? (double)a->scan_ns / (double)a->scans / 1e6 : 0.0);
+	fprintf(stderr, "ptap: %s: whole system: %d process%s traced, %zu skipped; %lu scan%s of "
+		"/proc: the first %.2f ms (attaching), later ones %.3f ms each\n", s->name,
+		s->attached, s->attached == 1 ? "" : "es", a->nsaid, a->scans,
+		a->scans == 1 ? "" : "s", (double)a->first_ns / 1e6,
+		a->scans > 1 ? (double)a->scan_ns / (double)(a->scans - 1) / 1e6 : 0.0);
 	for (size_t i = 0; i < a->nsaid; i++) {
 		fprintf(stderr, "ptap: %s: skipped: ", s->name);
 		fputs_safe(a->said[i], stderr);
