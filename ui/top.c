@@ -1094,6 +1094,10 @@ int cmd_top(int argc, char **argv)
 		return r < 0 ? EXIT_OK : r;
 	}
 	t.target = top_target_text(&t.s);
+	/* P is in the key bar on the whole system, where there are many pids */
+	for (size_t i = 0; i < ARRAY_SIZE(top_keys) && !t.s.all; i++)
+		if (top_keys[i].act == act_one_pid)
+			top_key_help[i].bar = top_key_help[i].bar_keys = NULL;
 	t.s.cfg.tick_ms = TICK_MS;
 	t.s.cfg.calibrate = true;       /* for the share of time in ptap */
 	if (t.interactive) {

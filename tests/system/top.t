@@ -101,6 +101,7 @@ else
 	ok $? "q: all three traced by the ptap on the screen"
 	see "every process with Python markers" "the title says the whole system"
 	see "traced [0-9]+ +skipped [0-9]+" "the header counts traced and skipped processes"
+	see "^q Quit +h Help .* P Pid " "the key bar shows P"
 	# one more late process, to have rows on the screen
 	mkfifo "$TMP/late2.ready" "$TMP/late2.linger"
 	"$PY" "$LATE" --calls 300 --ready "$TMP/late2.ready" --expect "$TMP/late2.expect" \
