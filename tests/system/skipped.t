@@ -4,7 +4,8 @@
 # traced by another tracer, a Python without markers; each named once in
 # the closing summary, each shown by ptap ps (and --json) with the reason;
 # every process left running and intact.  Only this test's processes are
-# looked at: the machine may run others.
+# looked at: the machine may run others.  The whole-system runs are made as
+# ptap-own, so that they cannot touch any other Python of the machine.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../top/common.sh"
 
@@ -51,18 +52,20 @@ idle own2 ptap-own
 own2=$IDLE_PID
 idle other ptap-other
 other=$IDLE_PID
-idle traced
+idle traced ptap-own
 traced=$IDLE_PID
 mkfifo -m 666 "$TMP/nomark.ready" "$TMP/nomark.go"
-"$SAMPLES/python3.9" --ready "$TMP/nomark.ready" --go "$TMP/nomark.go" &
+setpriv --reuid=ptap-own --regid=ptap-own --clear-groups \
+	"$SAMPLES/python3.9" --ready "$TMP/nomark.ready" --go "$TMP/nomark.go" &
 nomark=$!
 on_exit "kill -9 $nomark"
 wait_ready "$TMP/nomark.ready" >/dev/null
 ours="$own1 $own2 $other $traced"
 for p in $ours; do eval "sites_$p=\$(sites $p)"; done
 
-# another tracer holds one of them
-"$PTAP" trace -q -e python:gc__start -p "$traced" >/dev/null 2>"$TMP/other.err" &
+# another tracer (a ptap of ptap-own's) holds one of them
+setpriv --reuid=ptap-own --regid=ptap-own --clear-groups \
+	"$PTAP" trace -q -e python:gc__start -p "$traced" >/dev/null 2>"$TMP/other.err" &
 tracer=$!
 on_exit "kill -9 $tracer"
 wait_for 30 eval '[ "$(tracer_of $traced)" = "$tracer" ]'
@@ -75,9 +78,9 @@ line_of() { printf '%s\n' "$OUT" | awk -v p="$1" '$1 == p'; }
 like "$(printf '%s\n' "$OUT" | head -n 1)" "^ +PID +USER +PYTHON +MARKERS +TRACE +COMMAND$" "ps: the header"
 like "$(line_of "$own1")" "^ *$own1 +ptap-own +3\\.11 +8 +yes +$PY -c " "ps: a Python of ptap-own, traceable by root"
 like "$(line_of "$other")" "^ *$other +ptap-other +3\\.11 +8 +yes " "ps: ptap-other's, traceable by root"
-like "$(line_of "$traced")" "^ *$traced +root +3\\.11 +8 +no: traced by pid $tracer \\(ptap\\) " \
+like "$(line_of "$traced")" "^ *$traced +ptap-own +3\\.11 +8 +no: traced by pid $tracer \\(ptap\\) " \
 	"ps: the one another tracer holds, with its pid and name"
-like "$(line_of "$nomark")" "^ *$nomark +root +3\\.9 +0 +no: no markers +.*python3\\.9 --ready" \
+like "$(line_of "$nomark")" "^ *$nomark +ptap-own +3\\.9 +0 +no: no markers +.*python3\\.9 --ready" \
 	"ps: the Python without markers"
 run_status "$PTAP" ps --json
 is "$RC" 0 "ps --json: exit 0"
@@ -95,8 +98,8 @@ for p in want:
 ' "$own1" "$other" "$traced" "$nomark")
 is "$got" "$own1 ptap-own 3.11 8 True yes - True -
 $other ptap-other 3.11 8 True yes - True -
-$traced root 3.11 8 False no: traced by pid $tracer (ptap) $tracer True pid $traced (python3.11) is already traced by pid $tracer (ptap)
-$nomark root 3.9 0 False no: no markers - False pid $nomark ($SAMPLES/python3.9) is a Python built without --with-dtrace, so it has no stapsdt markers and python" \
+$traced ptap-own 3.11 8 False no: traced by pid $tracer (ptap) $tracer True pid $traced (python3.11) is already traced by pid $tracer (ptap)
+$nomark ptap-own 3.9 0 False no: no markers - False pid $nomark ($SAMPLES/python3.9) is a Python built without --with-dtrace, so it has no stapsdt markers and python" \
 	"ps --json: user, version, markers, verdict and reason of each"
 
 # ---- ptap ps, as ptap-own ----
@@ -116,17 +119,19 @@ like "$ERR" "ptap: top: skipped: pid $other \\(python3.11\\) belongs to another 
 is "$(printf '%s\n' "$ERR" | grep -c "skipped: pid $other ")" 1 "... once"
 unlike "$ERR" "tracing pid ($other|$traced|$nomark)$" "top as ptap-own: nothing else of this test traced"
 
-# ---- the whole system, as root ----
-run_status "$PTAP" trace -a --duration 1.5 -e python:gc__start
-is "$RC" 0 "trace -a as root: exit 0"
-for p in "$own1" "$own2" "$other"; do
-	like "$ERR" "ptap: trace: tracing pid $p$" "trace -a as root: pid $p traced"
+# ---- trace -a, as ptap-own ----
+run_status as ptap-own "$PTAP" trace -a --duration 1.5 -e python:gc__start
+is "$RC" 0 "trace -a as ptap-own: exit 0"
+for p in "$own1" "$own2"; do
+	like "$ERR" "^ptap: trace: tracing pid $p$" "trace -a: pid $p traced"
 done
 like "$ERR" "skipped: pid $traced \\(python3.11\\) is already traced by pid $tracer \\(ptap\\)" \
 	"trace -a: the Python another tracer holds skipped, named with that tracer"
 like "$ERR" "skipped: pid $nomark \\($SAMPLES/python3.9\\) is a Python built without --with-dtrace" \
 	"trace -a: the Python without markers skipped, with list's reason"
-unlike "$ERR" "skipped: pid $own1 " "trace -a: no traced process named as skipped"
+like "$ERR" "skipped: pid $other \\(python3.11\\) belongs to another user" \
+	"trace -a: ptap-other's Python skipped"
+unlike "$ERR" "skipped: pid ($own1|$own2) " "trace -a: no traced process named as skipped"
 run_status "$PTAP" trace -e python:gc__start
 is "$RC" 2 "trace without a target or -a: a usage error"
 like "$ERR" "give -p PID or -- COMMAND \\(or -a, every process that has the probes\\)" "... that names -a"

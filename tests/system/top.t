@@ -5,19 +5,20 @@
 # function__entry semaphore is raised, then makes 777 calls, counted
 # exactly.  Each way of ending (SIGINT, --duration, q on the screen)
 # leaves every process running, its sites and semaphores as before.
-# Only this test's processes are looked at: the machine may run others.
+# Only this test's processes are looked at: the machine may run others
+# (and as root, they and ptap run as a user of their own: common.sh).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../top/common.sh"
-LATE=$ROOT/samples/python/latecomer.py
+. "$(dirname "$0")/common.sh"
 
-start_topcounts A
+start_tc A
 pid_a=$TC_PID
-start_topcounts B --scale 2
+start_tc B --scale 2
 pid_b=$TC_PID
 sites_a=$(sites "$pid_a")
 sites_b=$(sites "$pid_b")
 
-"$PTAP" top -b --cumulative -n 0 -d 0.2 >"$TMP/all.out" 2>"$TMP/all.err" &
+"${AS[@]}" "$PTAP" top -b --cumulative -n 0 -d 0.2 >"$TMP/all.out" 2>"$TMP/all.err" &
 ptap_pid=$!
 on_exit "kill -9 $ptap_pid"
 wait_for 30 eval "file_has $TMP/all.err '^ptap: top: tracing pid $pid_a\$' &&
@@ -26,12 +27,9 @@ ok $? "the two processes running before ptap are traced"
 is "$(tracer_of "$pid_a") $(tracer_of "$pid_b")" "$ptap_pid $ptap_pid" "... by this ptap"
 
 # the late one: started now, found by a later scan of /proc
-mkfifo "$TMP/late.ready" "$TMP/late.linger"
-"$PY" "$LATE" --calls 777 --ready "$TMP/late.ready" --expect "$TMP/late.expect" \
-	--linger "$TMP/late.linger" >/dev/null 2>&1 &
-pid_c=$!
-on_exit "kill -9 $pid_c"
-is "$(wait_ready "$TMP/late.ready")" "ready $pid_c" "the late process started after ptap"
+start_late late 777
+pid_c=$LATE_PID
+is "$LATE_LINE" "ready $pid_c" "the late process started after ptap"
 wait_for 30 file_has "$TMP/all.err" "^ptap: top: tracing pid $pid_c\$"
 ok $? "the late process is found and traced"
 go A
@@ -78,7 +76,7 @@ unlike "$sites_c" "^site 0x[0-9a-f]+ cc |^sem 0x[0-9a-f]+ [1-9]" \
 intact "SIGINT"
 
 # --duration
-"$PTAP" top -b -n 0 -d 0.2 --duration 1.5 >"$TMP/dur.out" 2>"$TMP/dur.err"
+"${AS[@]}" "$PTAP" top -b -n 0 -d 0.2 --duration 1.5 >"$TMP/dur.out" 2>"$TMP/dur.err"
 is "$?" 0 "--duration: ptap ends with status 0"
 for p in "$pid_a" "$pid_b" "$pid_c"; do
 	grep -q "^ptap: top: tracing pid $p\$" "$TMP/dur.err"
@@ -91,7 +89,7 @@ if ! have tmux; then
 	skip "tmux is not installed"
 else
 	tmux_setup
-	start_top 160 30 -- -d 0.5 --cumulative
+	start_top 160 30 "${AS[@]}" -- -d 0.5 --cumulative
 	traced_by_one() {
 		local a b c
 		a=$(tracer_of "$pid_a") b=$(tracer_of "$pid_b") c=$(tracer_of "$pid_c")
@@ -103,12 +101,8 @@ else
 	see "traced [0-9]+ +skipped [0-9]+" "the header counts traced and skipped processes"
 	see "^q Quit +h Help .* P Pid " "the key bar shows P"
 	# one more late process, to have rows on the screen
-	mkfifo "$TMP/late2.ready" "$TMP/late2.linger"
-	"$PY" "$LATE" --calls 300 --ready "$TMP/late2.ready" --expect "$TMP/late2.expect" \
-		--linger "$TMP/late2.linger" >/dev/null 2>&1 &
-	pid_d=$!
-	on_exit "kill -9 $pid_d"
-	wait_ready "$TMP/late2.ready" >/dev/null
+	start_late late2 300
+	pid_d=$LATE_PID
 	see "^ *$pid_d .*latecomer.py +[0-9]+ counted +300 " "the screen: a process started later, its calls exact"
 	key P
 	see "only pid [0-9]+" "P narrows the table to one pid"
