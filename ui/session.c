@@ -187,23 +187,25 @@ static void wrap_event(void *ctx, const struct event *ev)
 static void wrap_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
+	bool user_due = true;
 
-	/* the tracer's cost is sampled now and then, so that threads that
-	 * end are counted with their CPU time (tracer.h) */
 	session_all_tick(s, now);
 	if (s->user_tick_ns) {
 		/* -a ticks faster than the command asked, to scan /proc */
-		if (now < s->user_next_tick_ns)
-			return;
-		s->user_next_tick_ns += s->user_tick_ns;
-		if (s->user_next_tick_ns <= now)
-			s->user_next_tick_ns = now + s->user_tick_ns;
+		user_due = now >= s->user_next_tick_ns;
+		if (user_due) {
+			s->user_next_tick_ns += s->user_tick_ns;
+			if (s->user_next_tick_ns <= now)
+				s->user_next_tick_ns = now + s->user_tick_ns;
+		}
 	}
+	/* the tracer's cost is sampled now and then, so that threads that
+	 * end are counted with their CPU time (tracer.h) */
 	if (now - s->cost_at_ns >= 1000000000u) {
 		tracer_cost_sample(s->tracer, &s->cost);
 		s->cost_at_ns = now;
 	}
-	if (s->user_hooks.tick)
+	if (s->user_hooks.tick && user_due)
 		s->user_hooks.tick(s->user_ctx, now);
 	session_check_output(s);
 }

@@ -200,9 +200,11 @@ static void all_scan(struct session *s, uint64_t budget_ns)
 		start = proc_starttime(pid);
 		proc_exe_id(pid, &dev, &ino);
 		if (k && k->start == start && k->exe_dev == dev && k->exe_ino == ino &&
-		    k->verdict != SCAN_OTHER_TRACER && k->verdict != SCAN_TRACEABLE) {
+		    k->verdict != SCAN_OTHER_TRACER && k->verdict != SCAN_TRACEABLE &&
+		    k->verdict != SCAN_GONE) {
 			k->seen = a->scans;
-			continue;       /* judged, and unchanged */
+			continue;       /* judged, and unchanged (a tracer may
+			                   leave, a pid seen ending may not have) */
 		}
 		if (!k) {
 			k = xcalloc(1, sizeof(*k));
