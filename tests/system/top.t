@@ -111,15 +111,22 @@ else
 	key h
 	see "^ *P +only the pid of the first row" "the help page lists P"
 	key q
+	# a process that ends keeps its cumulative rows, and leaves the interval's
+	echo bye >"$TMP/late2.linger"
+	wait "$pid_d"
+	is "$?" 0 "pid $pid_d (started under the screen) ends normally"
+	see "1 process ended" "the header counts the process that ended"
+	see "^ *$pid_d .*latecomer.py +[0-9]+ counted +300 " "cumulative: its row stays"
+	key c
+	see "^calls in the last" "c: counts per interval"
+	wait_for 20 eval '! on_screen "^ *$pid_d "'
+	ok $? "per interval: its row is gone"
 	key q
 	top_ended
 	is "$TOP_RC" 0 "q: ptap ends with status 0"
 	like "$(cat "$TMP/top.err")" "whole system: [0-9]+ processes traced" \
 		"q: the closing summary after the screen"
 	intact "q"
-	echo bye >"$TMP/late2.linger"
-	wait "$pid_d"
-	is "$?" 0 "pid $pid_d (started under the screen) ends normally"
 fi
 
 release A
