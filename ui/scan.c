@@ -357,8 +357,10 @@ int scan_process(struct scan_cache *c, pid_t pid, const struct selection *sel, b
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
 	out->markers = xstrdup("");
-	if (read_status(pid, &st))
+	if (read_status(pid, &st)) {
+		scan_proc_free(out);
 		return -ESRCH;
+	}
 	out->uid = st.uid[0];
 	proc_comm(pid, out->comm, sizeof(out->comm));
 	if (other_user(&st)) {
@@ -371,8 +373,10 @@ int scan_process(struct scan_cache *c, pid_t pid, const struct selection *sel, b
 		return 0;
 	}
 	err = scan_modules(c, pid, sel, out);
-	if (err == -ESRCH)
+	if (err == -ESRCH) {
+		scan_proc_free(out);
 		return -ESRCH;
+	}
 	if (err) {
 		out->python = process_named_python(pid, out->comm);
 		out->verdict = out->python ? SCAN_UNREADABLE : SCAN_IGNORED;

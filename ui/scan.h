@@ -60,7 +60,7 @@ size_t scan_pids(pid_t **out);
 /*
  * Judge pid for sel (with a NULL sel, any python probe counts).  0 and
  * *out (free with scan_proc_free), or -ESRCH when it is gone or not a
- * process.  SCAN_NO_MARKERS gets its reason from ui/explain.c only when
+ * process (*out then holds nothing to free).  SCAN_NO_MARKERS gets its reason from ui/explain.c only when
  * explain is true (it reads the files again: do it once per process).
  */
 int scan_process(struct scan_cache *c, pid_t pid, const struct selection *sel, bool explain,
