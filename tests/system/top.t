@@ -3,7 +3,7 @@
 # ptap and one started after it are all counted under their own pids; the
 # late one (samples/python/latecomer.py) waits until its own
 # function__entry semaphore is raised, then makes 777 calls, counted
-# exactly.  Each way of ending (SIGINT, --duration, q on the screen)
+# exactly.  Each way of ending (SIGINT, --duration, q and Ctrl-C on the screen)
 # leaves every process running, its sites and semaphores as before.
 # Only this test's processes are looked at: the machine may run others
 # (and as root, they and ptap run as a user of their own: common.sh).
@@ -127,6 +127,16 @@ else
 	like "$(cat "$TMP/top.err")" "whole system: [0-9]+ processes traced" \
 		"q: the closing summary after the screen"
 	intact "q"
+
+	# Ctrl-C on the screen
+	start_top 120 30 "${AS[@]}" -- -d 0.5
+	wait_for 30 traced_by_one
+	ok $? "Ctrl-C: all three traced by the ptap on the screen"
+	see "traced [0-9]+ +skipped" "Ctrl-C: the screen is up"
+	key C-c
+	top_ended
+	is "$TOP_RC" 0 "Ctrl-C: ptap ends with status 0"
+	intact "Ctrl-C"
 fi
 
 release A
