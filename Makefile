@@ -139,6 +139,7 @@ run: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all samples $(BENCH_REF)
 	$(Q)bench/run
+	$(Q)bench/scan
 
 install: ptap
 	install -D -m 0755 ptap $(DESTDIR)$(PREFIX)/bin/ptap

@@ -860,7 +860,7 @@ enum tracer_stop tracer_run(struct tracer *t)
 			if (t->stop)
 				break;
 		}
-		if (!t->stats.threads && !t->early.count) {
+		if (!t->stats.threads && !t->early.count && !t->cfg.keep_running) {
 			t->reason = TSTOP_TARGETS_GONE;
 			break;
 		}
@@ -880,6 +880,13 @@ enum tracer_stop tracer_run(struct tracer *t)
 		if (tid < 0) {
 			if (errno == EINTR)
 				continue;
+			/* whole-system mode with nobody traced: the ticker's
+			 * next SIGALRM (at most 100 ms away) wakes us */
+			if (errno == ECHILD && t->cfg.keep_running) {
+				if (!sig_work)
+					pause();
+				continue;
+			}
 			if (errno != ECHILD)
 				tracer_notice(t, "waitpid: %s", strerror(errno));
 			t->reason = errno == ECHILD ? TSTOP_TARGETS_GONE : TSTOP_ERROR;

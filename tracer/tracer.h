@@ -78,6 +78,10 @@ struct tracer_config {
 	                               stdin, stdout and stderr (-1: keep ptap's) */
 	int child_fd[3];
 	bool quiet;                 /* no "attached"/"detached" lines on stderr */
+	bool keep_running;          /* whole-system mode: with no process traced
+	                               (yet, or any more), wait for the next tick
+	                               instead of returning TSTOP_TARGETS_GONE;
+	                               the tick hook attaches new ones */
 };
 
 enum tracer_stop {
@@ -127,6 +131,10 @@ pid_t tracer_launch(struct tracer *t, char *const argv[], const char **why);
  * yama ptrace_scope, already traced by another tracer), ...
  */
 int tracer_attach(struct tracer *t, pid_t pid, char **why);
+
+/* tracer_attach may also be called from the tick hook while tracer_run
+ * runs (whole-system mode: a process found by a later scan of /proc);
+ * it is then traced like one attached before. */
 
 /* Run until a stop condition; returns why it stopped.  On return every
  * target is detached and restored (or gone). */

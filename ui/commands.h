@@ -24,6 +24,7 @@ int cmd_top(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_flow(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 
 /* The table, in the order `ptap --help` shows it (ui/main.c). */
 extern const struct command commands[];

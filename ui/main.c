@@ -15,6 +15,7 @@ const struct command commands[] = {
 	{ "record", cmd_record, "every Python call stack, timed: a flame graph, speedscope, Chrome trace" },
 	{ "flow", cmd_flow, "calls and returns of Python functions, indented by depth per thread" },
 	{ "monitor", cmd_monitor, "CPython's garbage collections, imports and audit events" },
+	{ "ps", cmd_ps, "the Pythons running, their markers, and whether ptap may trace them" },
 	{ "cleanup", cmd_cleanup, "undo what a ptap killed while attached left in a process" },
 	{ NULL, NULL, NULL },
 };

@@ -22,6 +22,8 @@ const char session_probe_help[] =
 
 const char session_options_help[] =
 	"  -p, --pid PID[,PID...]  attach to running processes (repeatable)\n"
+	"  -a, --all               every process that carries the probes, those\n"
+	"                          started later too (/proc scanned every 200 ms)\n"
 	"  -o, --output FILE       write to FILE instead of standard output\n"
 	"  -s, --string-size N     show at most N bytes of a string argument (512)\n"
 	"      --duration SECONDS  stop after this long\n"
@@ -109,6 +111,9 @@ int session_option(struct session *s, int opt, const char *arg)
 	case 'p':
 		err = add_pids(s, arg);
 		return err ? err : 1;
+	case 'a':
+		s->all = true;
+		return 1;
 	case 'o':
 		s->output = arg;
 		return 1;
@@ -160,8 +165,14 @@ int session_finish_args(struct session *s, int argc, char **argv, const char *co
 
 	if (optind < argc)
 		s->cmd = argv + optind;
-	if (!s->cmd && !s->npids)
-		return usage_error(s->name, "nothing to trace: give -p PID or -- COMMAND");
+	if (!s->cmd && !s->npids && s->all_if_no_target)
+		s->all = true;
+	if (s->all && (s->cmd || s->npids))
+		return usage_error(s->name, "-a traces every process: give no -p and no command with it");
+	if (!s->cmd && !s->npids && !s->all)
+		return usage_error(s->name, "nothing to trace: give -p PID or -- COMMAND (or -a, "
+				   "every process that has the probes)");
+	s->cfg.keep_running = s->all;
 	if (!s->sel.n && default_probes)
 		for (; *default_probes; default_probes++)
 			if (selection_add(&s->sel, *default_probes, &why))
@@ -198,14 +209,25 @@ static void wrap_event(void *ctx, const struct event *ev)
 static void wrap_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
+	bool user_due = true;
 
+	session_all_tick(s, now);
+	if (s->user_tick_ns) {
+		/* -a ticks faster than the command asked, to scan /proc */
+		user_due = now >= s->user_next_tick_ns;
+		if (user_due) {
+			s->user_next_tick_ns += s->user_tick_ns;
+			if (s->user_next_tick_ns <= now)
+				s->user_next_tick_ns = now + s->user_tick_ns;
+		}
+	}
 	/* the tracer's cost is sampled now and then, so that threads that
 	 * end are counted with their CPU time (tracer.h) */
 	if (now - s->cost_at_ns >= 1000000000u) {
 		tracer_cost_sample(s->tracer, &s->cost);
 		s->cost_at_ns = now;
 	}
-	if (s->user_hooks.tick)
+	if (s->user_hooks.tick && user_due)
 		s->user_hooks.tick(s->user_ctx, now);
 	session_check_output(s);
 }
@@ -214,7 +236,9 @@ static void wrap_start(void *ctx, pid_t pid, pid_t parent)
 {
 	struct session *s = ctx;
 
-	s->user_hooks.process_start(s->user_ctx, pid, parent);
+	session_all_started(s, pid);
+	if (s->user_hooks.process_start)
+		s->user_hooks.process_start(s->user_ctx, pid, parent);
 }
 
 static void wrap_exec(void *ctx, pid_t pid, const char *exe)
@@ -237,7 +261,9 @@ static void wrap_exit(void *ctx, pid_t pid, int status)
 {
 	struct session *s = ctx;
 
-	s->user_hooks.process_exit(s->user_ctx, pid, status);
+	session_all_ended(s, pid);
+	if (s->user_hooks.process_exit)
+		s->user_hooks.process_exit(s->user_ctx, pid, status);
 }
 
 static void wrap_paused(void *ctx, bool resumed)
@@ -366,17 +392,27 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	*w = (struct tracer_hooks){
 		.event = s->user_hooks.event ? wrap_event : NULL,
 		.tick = wrap_tick,
-		.process_start = s->user_hooks.process_start ? wrap_start : NULL,
+		.process_start = s->user_hooks.process_start || s->all ? wrap_start : NULL,
 		.process_exec = s->user_hooks.process_exec ? wrap_exec : NULL,
 		.process_ready = wrap_ready,
-		.process_exit = s->user_hooks.process_exit ? wrap_exit : NULL,
+		.process_exit = s->user_hooks.process_exit || s->all ? wrap_exit : NULL,
 		.notice = s->user_hooks.notice ? wrap_notice : NULL,
 		.paused = wrap_paused,
 	};
 	if (!s->user_hooks.tick && !s->cfg.tick_ms)
 		s->cfg.tick_ms = 200;   /* to notice a broken output while idle */
+	if (s->all && (!s->cfg.tick_ms || s->cfg.tick_ms > 50)) {
+		/* -a scans /proc from the ticks: the command's own come at its pace */
+		if (s->user_hooks.tick && s->cfg.tick_ms) {
+			s->user_tick_ns = (uint64_t)s->cfg.tick_ms * 1000000u;
+			s->user_next_tick_ns = now_ns() + s->user_tick_ns;
+		}
+		s->cfg.tick_ms = 50;
+	}
 	s->tracer = tracer_new(&s->cfg, w, s);
 	s->cost_at_ns = now_ns();
+	if (s->all)
+		session_all_start(s);
 	for (i = 0; i < s->npids; i++) {
 		if (tracer_signal_pending())
 			break;  /* stop now: attaching the rest would only delay it */
@@ -405,7 +441,7 @@ int session_start(struct session *s, const struct tracer_hooks *hooks, void *ctx
 	}
 	if (s->npids && !s->attached && !s->cmd)
 		return tracer_signal_pending() ? EXIT_OK : EXIT_RUNTIME;
-	if (s->attached && !s->cmd && !armed) {
+	if (s->attached && !s->cmd && !armed && !s->whole) {
 		/* nothing to wait for (each process said why): let them go */
 		if (s->attached > 1)
 			fprintf(stderr, "ptap: %s: nothing to trace in any of the %d attached "
@@ -456,9 +492,9 @@ int session_run(struct session *s)
 		return EXIT_OK;
 	if (err)
 		return EXIT_RUNTIME;
-	if (s->stop != TSTOP_ERROR && session_nothing_traced(s))
+	if (s->stop != TSTOP_ERROR && !s->whole && session_nothing_traced(s))
 		return EXIT_RUNTIME;
-	for (i = 0; i < s->sel.n && !s->nothing_msg; i++)
+	for (i = 0; i < s->sel.n && !s->nothing_msg && !s->whole; i++)
 		if (!s->sel.pats[i].matched && !s->quiet)
 			session_say(s, "-e '%s' matched no probe in the traced processes",
 				    s->sel.pats[i].text);
@@ -480,6 +516,7 @@ int session_end(struct session *s, int status)
 {
 	int err = session_flush(s);
 
+	session_all_summary(s);         /* once: the skipped processes */
 	if (err && err != -EPIPE)
 		return EXIT_RUNTIME;
 	return status;
@@ -522,6 +559,7 @@ void session_summary(struct session *s)
 			(unsigned long long)st.strcache_hits, (unsigned long long)st.strcache_misses);
 	session_cost_summary(s, &st);
 	fputc('\n', stderr);
+	session_all_summary(s);
 }
 
 void session_free(struct session *s)
@@ -529,6 +567,7 @@ void session_free(struct session *s)
 	if (s->out && s->out != stdout)
 		fclose(s->out);
 	tracer_free(s->tracer);
+	session_all_free(s);
 	selection_free(&s->sel);
 	free(s->pids);
 	free(s->unarmed_why);

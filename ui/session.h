@@ -44,13 +44,20 @@ struct session {
 	char *unarmed_why;           /* why the last process judged has nothing armed */
 	bool never_fires;            /* tracing stopped: nothing selected can ever fire */
 	char *nothing_msg;           /* the message that said so, for a screen to repeat */
+	/* the whole system at once (session_all.c) */
+	bool all;                    /* -a: every process carrying a selected probe */
+	bool all_if_no_target;       /* no -p and no command means -a (top) */
+	bool whole_screen;           /* a screen is up: no progress lines on stderr */
+	struct session_all *whole;   /* its state, NULL unless all */
+	uint64_t user_tick_ns;       /* the command's tick period when -a ticks faster */
+	uint64_t user_next_tick_ns;  /* ... and its next tick */
 	struct tracer_cost cost;     /* the latest sample, for the summary */
 	uint64_t cost_at_ns;         /* when it was taken */
 };
 
 /* Long options every tracing command accepts; the short ones are in
  * SESSION_SHORT.  A command lists them after its own. */
-#define SESSION_SHORT "e:p:o:qs:f"
+#define SESSION_SHORT "e:p:o:qs:fa"
 enum {
 	SESSION_OPT_DURATION = 0x1000,
 	SESSION_OPT_NO_FOLLOW,
@@ -70,8 +77,9 @@ enum {
 	{ "json", no_argument, NULL, SESSION_OPT_JSON },                       \
 	{ "no-string-cache", no_argument, NULL, SESSION_OPT_NO_STRING_CACHE }, \
 	{ "string-size", required_argument, NULL, 's' },                       \
-	{ "engine", required_argument, NULL, SESSION_OPT_ENGINE },            \
-	{ "follow", no_argument, NULL, 'f' }
+	{ "engine", required_argument, NULL, SESSION_OPT_ENGINE },             \
+	{ "follow", no_argument, NULL, 'f' },                                  \
+	{ "all", no_argument, NULL, 'a' }
 
 /* The help lines for those options: -e (only for the commands that let
  * the user choose the probes), and all the others. */
@@ -122,5 +130,20 @@ bool session_attached_nothing(struct session *s, pid_t pid);
 /* At the end: when nothing selected was ever armed or hit, say why (in
  * nothing_msg too) and return true if that is final (exit 1). */
 bool session_nothing_traced(struct session *s);
+
+/* session_all.c: the whole-system mode.  Start: the first scan of /proc
+ * and its attaches (after tracer_new); tick: a rescan when one is due;
+ * started/ended: the tracer's process hooks; counts: processes traced
+ * now and skipped; last_skip: the latest reason a process was skipped
+ * (NULL if none), for a status line; summary: every skipped process
+ * with its reason, once each, on stderr. */
+void session_all_start(struct session *s);
+void session_all_tick(struct session *s, uint64_t now);
+void session_all_started(struct session *s, pid_t pid);
+void session_all_ended(struct session *s, pid_t pid);
+void session_all_counts(const struct session *s, unsigned *traced, unsigned *skipped);
+const char *session_all_last_skip(const struct session *s);
+void session_all_summary(struct session *s);
+void session_all_free(struct session *s);
 
 #endif

@@ -75,7 +75,8 @@ struct top {
 	size_t page;                     /* rows the last draw could show */
 	char *target;                    /* for the title line */
 	char end_note[64];
-	char msg[160];                   /* an action's message ... */
+	char msg[256];                   /* an action's message ... */
+	char skip_shown[256];            /* the last skipped process said (whole system) */
 	uint64_t msg_until_ns;           /* ... shown until then */
 	uint64_t drawn_second;           /* the clock last drawn */
 	uint64_t ended_ns;               /* when tracing ended: the clock stops */
@@ -241,6 +242,22 @@ static unsigned act_shorter(struct top *t, int key UNUSED)
 	return 0;
 }
 
+/* Narrow the table to the pid of the first row shown, or back to all. */
+static unsigned act_one_pid(struct top *t, int key UNUSED)
+{
+	if (t->order.pid) {
+		t->order.pid = 0;
+		top_message(t, "every process");
+	} else if (t->first < t->nsel) {
+		t->order.pid = t->sel[t->first]->pid;
+		top_message(t, "only pid %d (P again: every process)", (int)t->order.pid);
+	} else {
+		return 0;
+	}
+	t->first = 0;
+	return TOP_RESELECT;
+}
+
 /* Scrolling moves the first row shown; top_draw keeps it in range. */
 static unsigned act_scroll(struct top *t, int key)
 {
@@ -285,6 +302,8 @@ static const struct top_binding {
 	{ { '<' }, act_sort_prev, { "<", "<>", "Sort", "Sort", "sort by the column to the left" } },
 	{ { '>', 's' }, act_sort_next, { "> s", NULL, NULL, NULL, "sort by the column to the right" } },
 	{ { 'R' }, act_reverse, { "R", "R", "Reverse", "Rev", "reverse the order" } },
+	{ { 'P' }, act_one_pid,
+	  { "P", "P", "Pid", "Pid", "only the pid of the first row shown, or every pid again" } },
 	{ { '/' }, act_filter,
 	  { "/", "/", "Filter", "Filter", "show frames whose file or function contains a text" } },
 	{ { TOP_KEY_ESC }, act_clear_filter, { "Esc", NULL, NULL, NULL, "clear the filter" } },
@@ -417,6 +436,13 @@ static const char *top_status(struct top *t, uint64_t now, const struct tracer_s
 			snprintf(buf, sizeof(buf), "%s", t->last_notice);
 		return buf;
 	}
+	if (t->s.whole && session_all_last_skip(&t->s) &&
+	    strcmp(session_all_last_skip(&t->s), t->skip_shown)) {
+		/* a process newly skipped: said once, for a while */
+		snprintf(t->skip_shown, sizeof(t->skip_shown), "%s", session_all_last_skip(&t->s));
+		top_message(t, "skipped: %s", t->skip_shown);
+		return t->msg;
+	}
 	if (!top_anything_armed(t) && !scr->empty_why && t->state != TOP_ENDED) {
 		scr->status_is_notice = true;
 		return "nothing armed yet";
@@ -478,6 +504,10 @@ static void top_draw(struct top *t)
 	scr.edit_text = t->filter;
 	if (!top_anything_armed(t))
 		scr.empty_why = t->s.unarmed_why;
+	if (t->s.whole) {
+		scr.whole = true;
+		session_all_counts(&t->s, &scr.whole_traced, &scr.whole_skipped);
+	}
 	scr.status = top_status(t, now, &st, &scr);
 	/* keep the page within the rows: the end shows a full page */
 	t->page = top_view_page(&scr);
@@ -872,8 +902,9 @@ static void top_linger(struct top *t)
  * python:function__entry): its line and its continuation lines. */
 static void top_usage(FILE *f)
 {
-	fprintf(f, "Usage: ptap top [OPTIONS] -p PID[,PID...]\n"
-		   "       ptap top [OPTIONS] -- COMMAND [ARGS...]\n"
+	fprintf(f, "Usage: ptap top [OPTIONS] [-p PID[,PID...] | -- COMMAND [ARGS...]]\n"
+		   "With no -p and no command: every process whose Python has the markers,\n"
+		   "those started later too.\n"
 		   "Show the Python functions called most, per (pid, file, line, function), with\n"
 		   "their own and total time, refreshed every interval (python:function__entry\n"
 		   "and python:function__return).\n"
@@ -895,7 +926,7 @@ static void top_usage(FILE *f)
 		   "\nTimes are corrected for what ptap's own work at each call and return costs\n"
 		   "the traced thread (the header says by how much).\n"
 		   "\nKeys: q quit, h help, space/p pause, c cumulative, r reset, < > s sort,\n"
-		   "R reverse, / filter (Esc clears), + - interval, arrows PgUp PgDn Home End\n"
+		   "R reverse, / filter (Esc clears), P one pid, + - interval, arrows PgUp PgDn Home End\n"
 		   "scroll.  See ptap(1).\n");
 }
 
@@ -970,6 +1001,7 @@ static int top_parse(struct top *t, int argc, char **argv)
 	};
 	int r;
 
+	t->s.all_if_no_target = true;
 	t->s.fixed_probes = "top counts python:function__entry and times it with __return; "
 			    "-e is for ptap trace";
 	r = session_parse(&t->s, argc, argv, "+:hbn:d:" SESSION_SHORT, longopts, top_option, t,
@@ -1001,6 +1033,8 @@ static char *top_target_text(const struct session *s)
 	if (s->cmd) {
 		for (i = 0; s->cmd[i] && len + 1 < cap; i++)
 			len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? " " : "", s->cmd[i]);
+	} else if (s->all) {
+		snprintf(buf, cap, "every process with Python markers");
 	} else {
 		for (i = 0; i < s->npids && len + 1 < cap; i++)
 			len += (size_t)snprintf(buf + len, cap - len, "%s%d", i ? ", " : "pid ",
@@ -1062,6 +1096,10 @@ int cmd_top(int argc, char **argv)
 		return r < 0 ? EXIT_OK : r;
 	}
 	t.target = top_target_text(&t.s);
+	/* P is in the key bar on the whole system, where there are many pids */
+	for (size_t i = 0; i < ARRAY_SIZE(top_keys) && !t.s.all; i++)
+		if (top_keys[i].act == act_one_pid)
+			top_key_help[i].bar = top_key_help[i].bar_keys = NULL;
 	t.s.cfg.tick_ms = TICK_MS;
 	t.s.cfg.calibrate = true;       /* for the share of time in ptap */
 	if (t.interactive) {
@@ -1075,6 +1113,7 @@ int cmd_top(int argc, char **argv)
 		/* the header says what is traced; the log gets the command's output */
 		t.s.quiet = true;
 		t.s.cfg.quiet = true;
+		t.s.whole_screen = true;
 		t.s.cfg.child_redirect = true;
 		t.s.cfg.child_fd[0] = t.null_fd;
 		t.s.cfg.child_fd[1] = t.log_fd;

@@ -157,6 +157,7 @@ struct top_order {
 	bool cumulative;           /* total counts, not the last interval's */
 	const char *filter;        /* substring of filename or function,
 	                              ASCII case ignored; NULL or "" = all */
+	pid_t pid;                 /* only this process's rows; 0 = all */
 };
 
 void top_snapshot_take(struct top_snapshot *s, const struct top_model *m, uint64_t now_ns);
@@ -224,6 +225,9 @@ struct top_screen {
 	bool status_is_notice;     /* shown in the warning role ... */
 	bool status_wrap;          /* ... and wrapped over lines, whole */
 	const char *empty_why;     /* why nothing is counted, for an empty table */
+	bool whole;                /* the whole system (no target): the counts */
+	unsigned whole_traced;     /* processes traced now, */
+	unsigned whole_skipped;    /* and skipped (session_all.c) */
 };
 
 /* A key's entry in the help page and key bar, from top.c's key table. */

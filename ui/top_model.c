@@ -500,6 +500,8 @@ size_t top_snapshot_select(const struct top_snapshot *s, const struct top_order 
 			continue;
 		if (flen && !row_matches(r, o->filter, flen))
 			continue;
+		if (o->pid && r->pid != o->pid)
+			continue;
 		(*sel)[n++] = r;
 	}
 	qsort_r(*sel, n, sizeof(**sel), cmp_rows, (void *)o);

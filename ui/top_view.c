@@ -679,11 +679,17 @@ static void add_processes(struct figure *f, size_t *nf, const struct top_model *
 static void draw_figures(const struct top_screen *scr)
 {
 	const struct top_snapshot *s = scr->snap;
-	struct figure f[10], *p;
+	struct figure f[12], *p;
 	size_t nf = 0;
 	double ivl = measured_interval(s);
 
 	add_processes(f, &nf, scr->model);
+	if (scr->whole) {
+		p = figure_add(f, &nf, "traced", R_VALUE, KEEP_ALWAYS);
+		snprintf(p->value, sizeof(p->value), "%u", scr->whole_traced);
+		p = figure_add(f, &nf, "skipped", R_VALUE, KEEP_ALWAYS);
+		snprintf(p->value, sizeof(p->value), "%u", scr->whole_skipped);
+	}
 	p = figure_add(f, &nf, "events/s", R_VALUE, KEEP_ALWAYS);
 	if (ivl > 0)
 		snprintf(p->value, sizeof(p->value), "%.0f", s->events_last / ivl);

@@ -153,13 +153,14 @@ is "$OUT" "" "  ... and no table"
 is "$(tracer_of "$sl")" 0 "  ... and sleep let go"
 
 # --- Usage errors.
-for args in "-d 0" "-d x" "-n -1" "--sort bogus" "-e python:line" "--iterations 0" ""; do
+# (no target is no error: the whole system, tests/system/top.t)
+for args in "-d 0" "-d x" "-n -1" "--sort bogus" "-e python:line" "--iterations 0" "-a -p 1"; do
 	# shellcheck disable=SC2086
 	run_status "$PTAP" top $args -b -- "$PY" -c pass
-	[ -z "$args" ] && run_status "$PTAP" top -b
-	is "$RC" 2 "usage error: '${args:-no target}' exits 2"
+	[ "$args" = "-a -p 1" ] && run_status "$PTAP" top -b -a -p 1
+	is "$RC" 2 "usage error: '$args' exits 2"
 	like "$ERR" "^ptap top: .*
-Try 'ptap top --help'.$" "usage error: '${args:-no target}' says why"
+Try 'ptap top --help'.$" "usage error: '$args' says why"
 done
 run_status "$PTAP" top --help
 like "$OUT" "^Usage: ptap top " "--help prints the usage"
