@@ -780,7 +780,10 @@ static void draw_mode(const struct top_screen *scr, size_t shown)
 	if (s->overhead_ns) {
 		/* what every gap between two hits of a thread lost */
 		p = figure_add(f, &nf, "times less", R_VALUE, 3);
-		snprintf(p->value, sizeof(p->value), "%.1fus/hit", s->overhead_ns / 1e3);
+		if (s->overhead_ns < 1000)      /* the in-process engine's */
+			snprintf(p->value, sizeof(p->value), "%uns/hit", (unsigned)s->overhead_ns);
+		else
+			snprintf(p->value, sizeof(p->value), "%.1fus/hit", s->overhead_ns / 1e3);
 	}
 	draw_figure_line(2, f, nf);
 }
