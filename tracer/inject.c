@@ -46,14 +46,58 @@ static void keep_signal(struct tthread *th, int sig, siginfo_t *info, bool *have
 	syscall(SYS_tgkill, th->proc->pid, th->tid, sig);
 }
 
-/* th's next stop: 0 and *status, -ESRCH if th ended, or -errno. */
-static int next_stop(struct tthread *th, int *status)
+/*
+ * How long th may run our code before ptap gives up on it: a system call
+ * ptap injects never blocks, nor does the rest of an execve, so a thread
+ * that does not stop in this time is held somewhere ptap cannot see (it
+ * is interrupted, and the injection fails: the process keeps its int3s).
+ */
+#define INJECT_WAIT_NS (3000ull * 1000 * 1000)
+
+/* Wait for th's next stop until deadline (0: none): the pid, 0 on
+ * timeout, or -1 and errno. */
+static pid_t wait_until(struct tthread *th, int *status, uint64_t deadline)
 {
+	sigset_t chld, old;
 	pid_t r;
 
-	do
-		r = waitpid(th->tid, status, __WALL);
-	while (r < 0 && errno == EINTR);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);      /* blocked, so that it waits to be taken */
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	for (;;) {
+		uint64_t now = now_ns();
+		struct timespec ts;
+
+		r = waitpid(th->tid, status, __WALL | WNOHANG);
+		if (r != 0 || now >= deadline)
+			break;
+		ts.tv_sec = (time_t)((deadline - now) / 1000000000u);
+		ts.tv_nsec = (long)((deadline - now) % 1000000000u);
+		sigtimedwait(&chld, NULL, &ts);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+/* th's next stop: 0 and *status, -ESRCH if th ended, -ETIMEDOUT if it
+ * did not stop in time (then stopped by an interrupt if it can be), or
+ * -errno. */
+static int next_stop(struct tthread *th, int *status)
+{
+	pid_t r = wait_until(th, status, now_ns() + INJECT_WAIT_NS);
+
+	if (r == 0) {
+		pr_info("inject", "pid %d tid %d: no stop in %llu ms; interrupted", th->proc->pid,
+			th->tid, INJECT_WAIT_NS / 1000000);
+		ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
+		r = wait_until(th, status, now_ns() + INJECT_WAIT_NS);
+		if (r > 0 && !WIFEXITED(*status) && !WIFSIGNALED(*status))
+			return -ETIMEDOUT;
+		if (r == 0) {
+			th->flags |= TT_RUNNING;        /* it runs on, out of ptap's hands */
+			return -ETIMEDOUT;
+		}
+	}
 	if (r < 0)
 		return -errno;
 	return WIFEXITED(*status) || WIFSIGNALED(*status) ? -ESRCH : 0;
