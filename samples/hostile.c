@@ -46,6 +46,7 @@
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -329,6 +330,10 @@ int main(int argc, char **argv)
 	err = pthread_create(&racer_thread, NULL, racer, NULL);
 	if (err)
 		fail("pthread_create");
+	/* the racer writes while the probe fires: let it start first (on a
+	 * busy machine it may not run before a short run is over) */
+	while (race_firings && !atomic_load(&race_rounds))
+		sched_yield();
 	sample_run(&o, fire_sequence);
 	atomic_store(&racing, 0);
 	pthread_join(racer_thread, NULL);
