@@ -1042,6 +1042,9 @@ static bool regions_clear(struct tracer *t, struct tproc *p)
 
 	p->flags |= TP_TEARDOWN;
 	for (tries = 0; tries < 50 && (th = thread_in_regions(t, p)); tries++) {
+		if (th->flags & TT_LISTEN)
+			break;  /* in a group-stop (job control): running it would end
+				   the stop; the regions stay, said as such */
 		thread_resume(t, th, 0);
 		nanosleep(&pause, NULL);
 		tracer_hold(t, p);
