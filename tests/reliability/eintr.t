@@ -17,9 +17,23 @@ EP=$!
 on_exit "kill -9 $EP"
 exec {cmd}<>"$C"   # read-write: opening a fifo so never blocks
 wait_ready "$R" >/dev/null
+# Every thread blocked in its call, none running: a stop that finds a
+# thread between two calls (just back from an EINTR, on a busy machine)
+# would interrupt nothing, so each stop waits for this first.
+all_blocked() {
+	local t nr state
+	for t in /proc/"$EP"/task/*; do
+		read -r nr _ <"$t/syscall" 2>/dev/null || return 1
+		case $nr in running | -1) return 1 ;; esac
+		state=$(sed 's/.*) //' "$t/stat" 2>/dev/null) || return 1
+		[ "${state%% *}" = S ] || return 1
+	done
+}
 N=${EINTR_CYCLES:-20}
 for i in $(seq 1 "$N"); do
+	wait_for 30 all_blocked || { fail "the threads of the sample did not block"; done_testing; exit 0; }
 	start_ptap trace -e 'eintr:*' -o /dev/null -p "$EP"
+	wait_for 30 all_blocked || { fail "the threads of the sample did not block again"; done_testing; exit 0; }
 	stop_ptap_within 30 INT
 done
 echo report >&$cmd
