@@ -49,6 +49,14 @@ def ready_go(args):
         _wait_line(args.go)
 
 
+def step(paths, done):
+    """Between two rounds of work: append "round DONE" to the file paths[0]
+    (the rounds done so far), then wait for a line from the fifo paths[1]."""
+    with open(paths[0], "a") as f:
+        f.write("round %d\n" % done)
+    _wait_line(paths[1])
+
+
 def linger(args):
     if args.linger:
         _wait_line(args.linger)

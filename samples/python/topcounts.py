@@ -3,10 +3,14 @@
 
     /usr/bin/python3.11 topcounts.py [--scale S] [--expect FILE]
                                      [--ready FIFO --go FIFO] [--linger FIFO]
+                                     [--step DONE NEXT]
 
 After the handshake, calls each function of TABLE exactly S*count times
-(S defaults to 1), from module-level loops, then writes the expectations
-and exits (after --linger, if given).  The functions live in three files:
+(S defaults to 1), from module-level loops, in S rounds of count calls
+each, then writes the expectations and exits (after --linger, if given).
+With --step, after each round but the last it appends "round R" to the
+file DONE and waits for a line from the fifo NEXT, so that a test can
+place the rounds in different intervals of the top view.  The functions live in three files:
 this one, topcounts_a.py and topcounts_b.py; there are ties (alpha, beta
 and delta: 500 each; gamma and local: 120 each) and two functions named
 helper in different files at different lines.
@@ -39,11 +43,16 @@ TABLE = (
 if __name__ == "__main__":
     p = ptap_sample.parser("exact call counts for the top view")
     p.add_argument("--scale", type=int, default=1, help="multiply every count by S")
+    p.add_argument("--step", nargs=2, metavar=("DONE", "NEXT"),
+                   help="between rounds, report to DONE and wait for a line from NEXT")
     args = p.parse_args()
     ptap_sample.ready_go(args)
-    for fn, count in TABLE:
-        for i in range(count * args.scale):
-            fn(i)
+    for r in range(args.scale):
+        if r and args.step:
+            ptap_sample.step(args.step, r)
+        for fn, count in TABLE:
+            for i in range(count):
+                fn(i)
     rows = []
     for fn, count in TABLE:
         row = ptap_sample.call_row(fn, count * args.scale)

@@ -52,7 +52,7 @@ ok $? "cumulative rows equal topcounts' exact counts ($r)"
 r=$($TABLES screen "$TMP/screen" order)
 ok $? "rows in the documented order ($r)"
 is "$(rows | grep -o "$pid topcounts[^;]*;" | tr -d '\n')" \
-	"$pid topcounts_a.py 4 alpha 500;$pid topcounts_a.py 8 beta 500;$pid topcounts_b.py 5 delta 500;$pid topcounts_a.py 12 helper 300;$pid topcounts_b.py 16 helper 200;$pid topcounts.py 24 local 120;$pid topcounts_a.py 16 gamma 120;$pid topcounts_b.py 9 epsilon 1;" \
+	"$pid topcounts_a.py 4 alpha 500;$pid topcounts_a.py 8 beta 500;$pid topcounts_b.py 5 delta 500;$pid topcounts_a.py 12 helper 300;$pid topcounts_b.py 16 helper 200;$pid topcounts.py 28 local 120;$pid topcounts_a.py 16 gamma 120;$pid topcounts_b.py 9 epsilon 1;" \
 	"topcounts' rows in order, ties by file name and line"
 
 # Per interval: the process is idle now, so the next interval has no
