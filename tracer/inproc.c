@@ -1045,6 +1045,8 @@ static bool regions_clear(struct tracer *t, struct tproc *p)
 		if (th->flags & TT_LISTEN)
 			break;  /* in a group-stop (job control): running it would end
 				   the stop; the regions stay, said as such */
+		if (th->pending_sig)
+			th->flags |= TT_SIG_AGAIN;      /* its signal waits for the end */
 		thread_resume(t, th, 0);
 		nanosleep(&pause, NULL);
 		tracer_hold(t, p);

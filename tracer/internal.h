@@ -45,6 +45,10 @@
  * TT_DETACHED  set when detaching let it go (PTRACE_DETACH); the struct
  *              stays until the tracer is freed (a launched command's
  *              exit may still be reported).
+ * TT_SIG_AGAIN its pending_sig's signal-delivery-stop is over (it was set
+ *              going without the signal, to leave ptap's code), so the
+ *              signal can no longer be handed over by a restart: it is
+ *              sent again when the thread is let go (thread_let_go_sig).
  */
 enum {
 	TT_RUNNING = 1u << 0,
@@ -52,6 +56,7 @@ enum {
 	TT_LISTEN = 1u << 2,
 	TT_IN_SYSCALL = 1u << 3,
 	TT_DETACHED = 1u << 4,
+	TT_SIG_AGAIN = 1u << 5,
 };
 
 struct tproc;
@@ -272,6 +277,7 @@ void proc_forget(struct tracer *t, struct tproc *p);
  * with remove_journal. */
 void proc_free(struct tracer *t, struct tproc *p, bool remove_journal);
 int thread_resume(struct tracer *t, struct tthread *th, int sig);
+int thread_let_go_sig(struct tthread *th);
 void thread_pin(struct tracer *t, struct tthread *th, const cpu_set_t *inherited);
 /* Give th its own affinity back, if ptap's is still the one it has. */
 void thread_unpin(struct tthread *th);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -701,8 +702,11 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 		}
 		/* hold it; a signal it was to get goes with it, a group-stop
 		 * goes on when it is let go */
-		if (how > 0)
+		if (how > 0) {
+			if (th->pending_sig && (th->flags & TT_SIG_AGAIN))
+				thread_let_go_sig(th);  /* the earlier one, queued again */
 			th->pending_sig = how;
+		}
 		if (how == RESUME_LISTEN)
 			th->flags |= TT_LISTEN;
 		if (event_in_syscall(status))
@@ -715,6 +719,26 @@ void loop_handle(struct tracer *t, pid_t tid, int status, bool detaching)
 		t->stats.handle_ns += now_ns() - t->woke_ns;
 		t->ev.probe = NULL;
 	}
+}
+
+/*
+ * The signal to restart a held thread with as it is let go: its
+ * pending_sig, or 0 when that signal's delivery-stop is over
+ * (TT_SIG_AGAIN), where a restart would drop it: then it is queued for
+ * the thread again, to come once the thread runs (and stop it, if it is a
+ * stop signal, as it was meant to).
+ */
+int thread_let_go_sig(struct tthread *th)
+{
+	int sig = th->pending_sig;
+
+	if (sig && (th->flags & TT_SIG_AGAIN)) {
+		syscall(SYS_tgkill, th->proc->pid, th->tid, sig);
+		sig = 0;
+	}
+	th->flags &= ~TT_SIG_AGAIN;
+	th->pending_sig = 0;
+	return sig;
 }
 
 /* The one place a stopped thread is set going again. */

@@ -650,15 +650,15 @@ void tracer_release(struct tracer *t, struct tproc *p)
 
 	while (u64map_next(&t->threads, &i, &k, &v)) {
 		struct tthread *th = v;
-		int how = th->pending_sig;
+		int how;
 
 		if (th->proc != p || thread_running(th) || thread_is_new(th) ||
 		    (th->flags & TT_DETACHED))
 			continue;
+		how = thread_let_go_sig(th);
 		if (th->flags & TT_LISTEN)
 			how = -1;       /* RESUME_LISTEN */
 		th->flags &= ~TT_LISTEN;
-		th->pending_sig = 0;
 		if (thread_resume(t, th, how) == -EIO && how == -1)
 			thread_resume(t, th, 0);   /* no longer in its group-stop */
 	}
@@ -678,7 +678,7 @@ static void release_stopped(struct tracer *t)
 		if (thread_running(th) || th->flags & TT_DETACHED)
 			continue;
 		thread_unpin(th);
-		ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)th->pending_sig);
+		ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)thread_let_go_sig(th));
 		th->flags |= TT_DETACHED;
 	}
 }
