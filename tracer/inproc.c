@@ -98,6 +98,7 @@ static long rsys(struct tracer *t, struct tproc *p, long nr, long a0, long a1, l
 }
 
 static void fail(struct tracer *t, struct tproc *p, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void leftovers_unmap(struct tracer *t, struct tproc *p);
 static void fail(struct tracer *t, struct tproc *p, const char *fmt, ...)
 {
 	va_list ap;
@@ -300,6 +301,8 @@ static int setup(struct tracer *t, struct tproc *p)
 	t->inproc_procs++;
 	pr_info("inproc", "pid %d: set up: control page 0x%" PRIx64 ", data 0x%" PRIx64 " (%zu MiB), "
 		"time from %s", p->pid, ip->ctl, ip->data, ip->size >> 20, use_tsc ? "the TSC" : "clock_gettime");
+	if (t->nip_left)
+		leftovers_unmap(t, p);
 	return 0;
 }
 
@@ -1088,6 +1091,101 @@ static void unmap_all(struct tracer *t, struct tproc *p)
 	}
 }
 
+/* Remember p's regions, left mapped, for the next attach to p. */
+static void leftover_keep(struct tracer *t, struct tproc *p)
+{
+	const struct ip_proc *ip = &p->ip;
+	struct ip_leftover *lo;
+
+	t->ip_left = xrealloc(t->ip_left, (t->nip_left + 1) * sizeof(*t->ip_left));
+	lo = &t->ip_left[t->nip_left++];
+	*lo = (struct ip_leftover){ p->pid, proc_start_time(p->pid), ip->ctl, ip->data, ip->size,
+				    NULL, ip->nregions };
+	lo->regions = xmalloc((ip->nregions ? ip->nregions : 1) * sizeof(*lo->regions));
+	memcpy(lo->regions, ip->regions, ip->nregions * sizeof(*lo->regions));
+}
+
+/* Whether the leftover lo is still what ptap mapped in p: the control
+ * page names the data region, which has its header, and every code
+ * region holds the recorder, pointing at that control page. */
+static bool leftover_ours(struct tproc *p, const struct ip_leftover *lo)
+{
+	struct ip_code_info info;
+	struct ip_header h;
+	uint64_t data;
+	size_t i;
+
+	if (proc_start_time(p->pid) != lo->start || !lo->ctl ||
+	    mem_read(&p->mem, lo->ctl, &data, sizeof(data)) || data != lo->data ||
+	    (data && (mem_read(&p->mem, data, &h, sizeof(h)) || h.magic != IP_MAGIC)))
+		return false;
+	for (i = 0; i < lo->nregions; i++)
+		if (mem_read(&p->mem, lo->regions[i].addr + inproc_blob_info, &info, sizeof(info)) ||
+		    info.magic != IP_MAGIC || info.ctl != lo->ctl)
+			return false;
+	return true;
+}
+
+/*
+ * p was set up again (ptap attached once more, after a job-control stop):
+ * unmap what an earlier teardown had to leave in it, now that every
+ * thread is held outside it.  A leftover that is no longer ptap's (the
+ * process ran another program) is forgotten; one a thread is still in
+ * stays listed.
+ */
+static void leftovers_unmap(struct tracer *t, struct tproc *p)
+{
+	size_t i, j, k = 0;
+	uint64_t key;
+	unsigned n;
+	void *v;
+
+	while (u64map_next(&t->threads, &k, &key, &v)) {
+		const struct tthread *th = v;
+
+		if (th->proc == p && thread_running(th))
+			return;         /* a thread may be anywhere */
+	}
+	for (i = 0; i < t->nip_left;) {
+		struct ip_leftover *lo = &t->ip_left[i];
+		bool inside = false, ours = lo->pid == p->pid && leftover_ours(p, lo);
+
+		if (lo->pid != p->pid) {
+			i++;
+			continue;
+		}
+		for (j = 0; ours && j < lo->nregions && !inside; j++)
+			inside = thread_inside(t, p, lo->regions[j].addr,
+					       lo->regions[j].addr + lo->regions[j].size, false);
+		if (inside) {
+			i++;
+			continue;
+		}
+		if (ours) {
+			for (j = 0; j < lo->nregions; j++)
+				rsys(t, p, SYS_munmap, (long)lo->regions[j].addr,
+				     (long)lo->regions[j].size, 0, 0, 0, 0);
+			if (lo->data)
+				rsys(t, p, SYS_munmap, (long)lo->data, (long)lo->size, 0, 0, 0, 0);
+			rsys(t, p, SYS_munmap, (long)lo->ctl, 4096, 0, 0, 0, 0);
+			n = (unsigned)lo->nregions + 1 + !!lo->data;
+			pr_info("inproc", "pid %d: unmapped the %u regions an earlier teardown left",
+				p->pid, n);
+			t->stats.regions_left -= MIN(n, t->stats.regions_left);
+		}
+		free(lo->regions);
+		*lo = t->ip_left[--t->nip_left];
+	}
+}
+
+void inproc_leftovers_free(struct tracer *t)
+{
+	while (t->nip_left)
+		free(t->ip_left[--t->nip_left].regions);
+	free(t->ip_left);
+	t->ip_left = NULL;
+}
+
 void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 {
 	struct ip_proc *ip = &p->ip;
@@ -1103,6 +1201,7 @@ void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 		if (regions_clear(t, p))
 			unmap_all(t, p);
 		else if (!(p->flags & TP_GONE)) {
+			leftover_keep(t, p);
 			t->stats.regions_left += (unsigned)ip->nregions + !!ip->ctl + !!ip->data;
 			tracer_notice(t, "pid %d: a thread was inside ptap's code when it detached: its "
 				      "%zu code region%s stay%s mapped, unused", p->pid,

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tracer/sitecheck.h"
 
@@ -44,6 +45,16 @@ struct ip_header;
 struct ip_region {
 	uint64_t addr, size;        /* run-time, in the target */
 	uint64_t used;              /* bytes of blob and trampolines written */
+};
+
+/* The regions a teardown left mapped in a process (a thread was stopped
+ * inside them), to be unmapped when ptap attaches to it again. */
+struct ip_leftover {
+	pid_t pid;
+	unsigned long long start;   /* the process's start time: the same one */
+	uint64_t ctl, data, size;
+	struct ip_region *regions;
+	size_t nregions;
 };
 
 /* What ptap keeps for one site index of a process's site table. */
@@ -146,6 +157,8 @@ unsigned inproc_adopted(struct tracer *t, struct tproc *p, uint64_t *dropped);
 
 /* Forget p's engine state without touching the target (exec, exit). */
 void inproc_forget(struct tracer *t, struct tproc *p);
+/* Free the list of regions teardowns left mapped (tracer_free). */
+void inproc_leftovers_free(struct tracer *t);
 
 /* Nanoseconds on now_ns()'s clock for a recorder's timestamp; and the
  * refinement of that conversion, at every tick. */

@@ -236,6 +236,8 @@ struct tracer {
 	uint64_t woke_ns;            /* when waitpid last returned (0: not in the loop) */
 	struct arch_regs regs;       /* the stopped thread's, at a hit */
 	unsigned inproc_procs;       /* processes whose in-process engine is on */
+	struct ip_leftover *ip_left; /* regions a teardown had to leave mapped */
+	size_t nip_left;
 	bool hold_all;               /* tracer_hold in progress: keep every stop */
 	struct tproc *hold_proc;     /* ... or those of this process */
 	struct {                     /* the recorders' clock, the TSC, against now_ns() */

@@ -18,9 +18,7 @@
 #include "common/hashmap.h"
 #include "common/util.h"
 
-/* The process's start time in clock ticks since boot (field 22 of
- * /proc/PID/stat), 0 if it cannot be read. */
-static unsigned long long start_time(pid_t pid)
+unsigned long long proc_start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long v = 0;
@@ -63,7 +61,7 @@ static void journal_sweep(const char *dir)
 		unsigned long long st;
 		int pid;
 
-		if (sscanf(d->d_name, "%d-%llu", &pid, &st) == 2 && start_time(pid) != st)
+		if (sscanf(d->d_name, "%d-%llu", &pid, &st) == 2 && proc_start_time(pid) != st)
 			unlinkat(dirfd(dp), d->d_name, 0);
 	}
 	closedir(dp);
@@ -104,7 +102,7 @@ static char *journal_dir(int *err)
 
 static char *journal_path(pid_t pid, int *err)
 {
-	unsigned long long st = start_time(pid);
+	unsigned long long st = proc_start_time(pid);
 	char *dir = journal_dir(err), *path;
 
 	if (!dir || !st) {

@@ -65,6 +65,7 @@ void tracer_free(struct tracer *t)
 	u64map_free(&t->procs);
 	u64map_free(&t->early);
 	tracer_modules_free(t);
+	inproc_leftovers_free(t);
 	arg_scratch_free(&t->scratch);
 	if (t->pin_cpu >= 0)
 		sched_setaffinity(0, sizeof(t->own_cpus), &t->own_cpus);
