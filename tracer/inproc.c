@@ -1091,6 +1091,11 @@ static void unmap_all(struct tracer *t, struct tproc *p)
 	}
 }
 
+/* A leftover with a thread inside is tried again a second later, ten
+ * times at most (each time every thread of the process stops once). */
+#define LEFTOVER_RETRY_NS (1000ull * 1000 * 1000)
+#define LEFTOVER_TRIES 10
+
 /* Remember p's regions, left mapped, for the next attach to p. */
 static void leftover_keep(struct tracer *t, struct tproc *p)
 {
@@ -1099,8 +1104,8 @@ static void leftover_keep(struct tracer *t, struct tproc *p)
 
 	t->ip_left = xrealloc(t->ip_left, (t->nip_left + 1) * sizeof(*t->ip_left));
 	lo = &t->ip_left[t->nip_left++];
-	*lo = (struct ip_leftover){ p->pid, proc_start_time(p->pid), ip->ctl, ip->data, ip->size,
-				    NULL, ip->nregions };
+	*lo = (struct ip_leftover){ .pid = p->pid, .start = proc_start_time(p->pid), .ctl = ip->ctl,
+				    .data = ip->data, .size = ip->size, .nregions = ip->nregions };
 	lo->regions = xmalloc((ip->nregions ? ip->nregions : 1) * sizeof(*lo->regions));
 	memcpy(lo->regions, ip->regions, ip->nregions * sizeof(*lo->regions));
 }
@@ -1158,6 +1163,8 @@ static void leftovers_unmap(struct tracer *t, struct tproc *p)
 			inside = thread_inside(t, p, lo->regions[j].addr,
 					       lo->regions[j].addr + lo->regions[j].size, false);
 		if (inside) {
+			lo->tries++;
+			lo->next_ns = now_ns() + LEFTOVER_RETRY_NS;
 			i++;
 			continue;
 		}
@@ -1175,6 +1182,31 @@ static void leftovers_unmap(struct tracer *t, struct tproc *p)
 		}
 		free(lo->regions);
 		*lo = t->ip_left[--t->nip_left];
+	}
+}
+
+void inproc_leftovers_retry(struct tracer *t)
+{
+	uint64_t now = now_ns();
+	size_t i;
+
+	for (i = 0; i < t->nip_left; i++) {
+		struct ip_leftover *lo = &t->ip_left[i];
+		struct tproc *p = u64map_get(&t->procs, (uint64_t)lo->pid);
+
+		if (proc_start_time(lo->pid) != lo->start || lo->tries >= LEFTOVER_TRIES) {
+			free(lo->regions);      /* it ended, or it keeps a thread inside */
+			t->ip_left[i--] = t->ip_left[--t->nip_left];
+			continue;
+		}
+		if (!p || p->ip.state != IPS_ON || now < lo->next_ns)
+			continue;
+		tracer_hold(t, p);
+		if (u64map_get(&t->procs, (uint64_t)lo->pid) == p) {
+			leftovers_unmap(t, p);
+			tracer_release(t, p);
+		}
+		return;                 /* the list may have changed: at the next tick */
 	}
 }
 
@@ -1198,8 +1230,11 @@ void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 		__atomic_store_n(&ip->h->state, IP_STATE_OFF, __ATOMIC_RELEASE);
 	}
 	if ((ip->state == IPS_ON || ip->state == IPS_INHERITED) && !process_gone) {
-		if (regions_clear(t, p))
+		if (regions_clear(t, p)) {
+			if (t->nip_left)
+				leftovers_unmap(t, p);  /* every thread is held */
 			unmap_all(t, p);
+		}
 		else if (!(p->flags & TP_GONE)) {
 			leftover_keep(t, p);
 			t->stats.regions_left += (unsigned)ip->nregions + !!ip->ctl + !!ip->data;

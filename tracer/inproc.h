@@ -55,6 +55,8 @@ struct ip_leftover {
 	uint64_t ctl, data, size;
 	struct ip_region *regions;
 	size_t nregions;
+	unsigned tries;             /* attempts at unmapping it */
+	uint64_t next_ns;           /* the next one, at a tick */
 };
 
 /* What ptap keeps for one site index of a process's site table. */
@@ -157,6 +159,9 @@ unsigned inproc_adopted(struct tracer *t, struct tproc *p, uint64_t *dropped);
 
 /* Forget p's engine state without touching the target (exec, exit). */
 void inproc_forget(struct tracer *t, struct tproc *p);
+/* Unmap, with its threads held, what a teardown left in a process traced
+ * again (at most once a second each); tried at each tick. */
+void inproc_leftovers_retry(struct tracer *t);
 /* Free the list of regions teardowns left mapped (tracer_free). */
 void inproc_leftovers_free(struct tracer *t);
 

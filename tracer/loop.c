@@ -783,6 +783,8 @@ static void service_flags(struct tracer *t)
 	}
 	if (t->inproc_procs)
 		inproc_clock_refine(t);
+	if (t->nip_left)
+		inproc_leftovers_retry(t);
 	if (t->cfg.tick_ms && now >= t->next_tick_ns) {
 		t->next_tick_ns += (uint64_t)t->cfg.tick_ms * 1000000u;
 		if (t->next_tick_ns <= now)
