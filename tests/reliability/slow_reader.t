@@ -12,11 +12,14 @@ exec {rd}<"$F"
 # by its ticker while it stays there
 blocked() { grep -q pipe "/proc/$TP/wchan" 2>/dev/null; }
 switches() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$TP/status"; }
-timeout 30 bash -c "until grep -q pipe /proc/$TP/wchan 2>/dev/null; do read -rt 0.05 <> <(:) || true; done"
-ok "$(blocked; echo $?)" "ptap is blocked writing to a reader that does not read"
+# (a ticker's wake-up takes ptap out of the write for a moment: each
+# check waits, bounded, to see it in the write, rather than sampling once)
+wait_for 30 blocked
+ok $? "ptap is blocked writing to a reader that does not read"
 start=$(switches)
 timeout 30 bash -c "until [ \$(awk '/^voluntary_ctxt_switches/ {print \$2}' /proc/$TP/status) -ge $((start + 5)) ]; do read -rt 0.05 <> <(:) || true; done"
-ok "$(blocked; echo $?)" "  ... and still is after five wake-ups"
+wait_for 10 blocked
+ok $? "  ... and is back in the write after five wake-ups"
 cat <&$rd >"$TMP/received"
 exec {rd}<&-
 wait "$TP"
