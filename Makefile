@@ -140,6 +140,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all samples $(BENCH_REF)
 	$(Q)bench/run
 	$(Q)bench/scan
+	$(Q)bench/server
 
 install: ptap
 	install -D -m 0755 ptap $(DESTDIR)$(PREFIX)/bin/ptap
