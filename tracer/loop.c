@@ -799,11 +799,20 @@ static void service_flags(struct tracer *t)
 	}
 }
 
-/* Nothing in the rings, no stop to collect: sleep until a tracee stops
- * (SIGCHLD), a signal comes, or a little while has passed. */
-static void idle_wait(void)
+/*
+ * Nothing in the rings, no stop to collect: sleep until a tracee stops
+ * (SIGCHLD), a signal comes, or a little while has passed: 1 ms after
+ * work, twice as long after each empty look, up to 8 ms.  An idle ptap
+ * then wakes about 125 times a second instead of 1000; what waits for it
+ * in a target meanwhile (a dlopen, see dlhook in inproc/recorder.c) waits
+ * at most 8 ms once after a quiet spell, and an 8 MiB ring takes longer
+ * than that to fill from empty at any rate a thread can hit.
+ */
+#define IDLE_WAIT_MAX_SHIFT 3
+
+static void idle_wait(unsigned shift)
 {
-	struct timespec ts = { 0, 1000000 };
+	struct timespec ts = { 0, 1000000L << shift };
 	sigset_t mask;
 
 	sigprocmask(SIG_SETMASK, NULL, &mask);
@@ -873,6 +882,7 @@ static void finish_launched(struct tracer *t)
 
 enum tracer_stop tracer_run(struct tracer *t)
 {
+	unsigned idle_shift = 0;
 	int status;
 	pid_t tid;
 
@@ -895,9 +905,14 @@ enum tracer_stop tracer_run(struct tracer *t)
 			size_t n = inproc_poll(t);
 
 			tid = waitpid(-1, &status, __WALL | WNOHANG);
+			if (n || tid)
+				idle_shift = 0;
 			if (tid == 0) {
-				if (!n)
-					idle_wait();
+				if (!n) {
+					idle_wait(idle_shift);
+					if (idle_shift < IDLE_WAIT_MAX_SHIFT)
+						idle_shift++;
+				}
 				continue;
 			}
 		} else {
