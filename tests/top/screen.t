@@ -210,7 +210,12 @@ like "$(cat "$TMP/top.err")" "the command's output is in $log" "launched: stderr
 start_top 100 30 -- --cumulative -n 3 -- "$PY" -c "import time; time.sleep(60)"
 see "running +0:00:" "long command: running"
 see "rows 1-3 of [0-9]{2,}" "-n 3: three rows of many"
-is "$($TABLES screen "$TMP/screen" rows | wc -l)" 3 "-n 3: three rows in the table"
+# (a capture can fall between a redraw's status line and its rows: wait,
+# bounded, for one whole; with more or fewer rows it never comes)
+three_rows() { on_screen "rows 1-3 of" && [ "$($TABLES screen "$TMP/screen" rows | wc -l)" = 3 ]; }
+wait_for 20 three_rows
+ok $? "-n 3: three rows in the table"
+[ "$($TABLES screen "$TMP/screen" rows | wc -l)" = 3 ] || sed 's/^/#  |/' "$TMP/screen"
 $TM capture-pane -e -p -t top >"$TMP/color"
 ok "$(grep -qP '\e\[([0-9]+;)*(3[0-7]|4[0-7]|38;5;[0-9]+)(;[0-9]+)*m' "$TMP/color"; echo $?)" \
 	"colours in use by default"
