@@ -771,7 +771,8 @@ int proc_disarm(struct tracer *t, struct tproc *p)
 	p->nmods = p->cap_mods = 0;
 	u64map_free(&p->sites);
 	strcache_reset(&p->strcache, STRCACHE_UNTRIED);
-	inproc_teardown(t, p, gone);
+	if (inproc_teardown(t, p, gone) && !ret)
+		ret = -EBUSY;   /* regions stay mapped: the journal keeps them */
 	journal_close(&p->journal, ret == 0);
 	return ret;
 }

@@ -262,10 +262,18 @@ static bool target_tsc_ok(struct tracer *t, struct tproc *p)
 	return !mem_read(&p->mem, p->ip.ctl + 128, &mode, sizeof(mode)) && mode == PR_TSC_ENABLE;
 }
 
+/* p's entry point: where injected calls run while no region is mapped. */
+static uint64_t entry_point(struct tproc *p)
+{
+	if (!p->ip.entry)
+		p->ip.entry = inject_entry_point(p->pid);
+	return p->ip.entry;
+}
+
 static int setup(struct tracer *t, struct tproc *p)
 {
 	struct ip_proc *ip = &p->ip;
-	uint64_t entry = inject_entry_point(p->pid);
+	uint64_t entry = entry_point(p);
 	long addr;
 	bool use_tsc;
 	int err;
@@ -904,6 +912,7 @@ void inproc_fork(struct tracer *t, struct tproc *child, const struct tproc *pare
 	memcpy(ip->slots, pp->slots, pp->nslots * sizeof(*ip->slots));
 	ip->nslots = pp->nslots;
 	ip->scratch = pp->scratch;
+	ip->entry = pp->entry;
 	ip->strcache_hook = pp->strcache_hook;
 	journal_region(&child->journal, ip->ctl, 4096, "ctl", false);
 	for (size_t i = 0; i < ip->nregions; i++)
@@ -1066,29 +1075,39 @@ static bool regions_clear(struct tracer *t, struct tproc *p)
 	return true;
 }
 
-static void unmap_all(struct tracer *t, struct tproc *p)
+/* Unmap p's regions; returns how many stay mapped (a call that failed:
+ * the journal keeps them for 'ptap cleanup'). */
+static unsigned unmap_all(struct tracer *t, struct tproc *p)
 {
 	struct ip_proc *ip = &p->ip;
+	unsigned left = 0;
 	size_t i;
 
 	ip->scratch = ip->nregions ? ip->regions[0].addr + ip->regions[0].size - SCRATCH_LEN
-				   : inject_entry_point(p->pid);
+				   : entry_point(p);
 	/* the scratch bytes are in a region: the last call runs from there */
-	if (ip->data)
+	if (ip->data) {
 		if (!rsys(t, p, SYS_munmap, (long)ip->data, (long)ip->size, 0, 0, 0, 0))
 			journal_region(&p->journal, ip->data, ip->size, "data", true);
-	if (ip->ctl)
+		else
+			left++;
+	}
+	if (ip->ctl) {
 		if (!rsys(t, p, SYS_munmap, (long)ip->ctl, 4096, 0, 0, 0, 0))
 			journal_region(&p->journal, ip->ctl, 4096, "ctl", true);
+		else
+			left++;
+	}
 	for (i = ip->nregions; i-- > 0;) {
 		ip->scratch = i ? ip->regions[0].addr + ip->regions[0].size - SCRATCH_LEN
-				: inject_entry_point(p->pid);
-		if (!ip->scratch)
-			break;
-		if (!rsys(t, p, SYS_munmap, (long)ip->regions[i].addr, (long)ip->regions[i].size, 0, 0,
-			  0, 0))
+				: entry_point(p);
+		if (ip->scratch && !rsys(t, p, SYS_munmap, (long)ip->regions[i].addr,
+					 (long)ip->regions[i].size, 0, 0, 0, 0))
 			journal_region(&p->journal, ip->regions[i].addr, ip->regions[i].size, "code", true);
+		else
+			left++;
 	}
+	return left;
 }
 
 /* A leftover with a thread inside is tried again a second later, ten
@@ -1153,12 +1172,13 @@ static void leftovers_unmap(struct tracer *t, struct tproc *p)
 	}
 	for (i = 0; i < t->nip_left;) {
 		struct ip_leftover *lo = &t->ip_left[i];
-		bool inside = false, ours = lo->pid == p->pid && leftover_ours(p, lo);
+		bool inside = false, ours;
 
 		if (lo->pid != p->pid) {
 			i++;
 			continue;
 		}
+		ours = leftover_ours(p, lo);
 		for (j = 0; ours && j < lo->nregions && !inside; j++)
 			inside = thread_inside(t, p, lo->regions[j].addr,
 					       lo->regions[j].addr + lo->regions[j].size, false);
@@ -1218,9 +1238,10 @@ void inproc_leftovers_free(struct tracer *t)
 	t->ip_left = NULL;
 }
 
-void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
+unsigned inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 {
 	struct ip_proc *ip = &p->ip;
+	unsigned left = 0;
 
 	if (ip->state == IPS_ON && ip->h && !process_gone) {
 		inproc_drain(t, p);
@@ -1233,7 +1254,16 @@ void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 		if (regions_clear(t, p)) {
 			if (t->nip_left)
 				leftovers_unmap(t, p);  /* every thread is held */
-			unmap_all(t, p);
+			left = unmap_all(t, p);
+			if (left && !(p->flags & TP_GONE)) {
+				t->stats.regions_left += left;
+				tracer_notice(t, "pid %d: %u region%s of ptap's code and data could not "
+					      "be unmapped: they stay, unused ('ptap cleanup -p %d' "
+					      "unmaps them)", p->pid, left, left == 1 ? "" : "s",
+					      p->pid);
+			} else {
+				left = 0;
+			}
 		}
 		else if (!(p->flags & TP_GONE)) {
 			leftover_keep(t, p);
@@ -1245,6 +1275,7 @@ void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 		}
 	}
 	inproc_forget(t, p);
+	return left;
 }
 
 void inproc_forget(struct tracer *t, struct tproc *p)

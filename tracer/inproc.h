@@ -87,6 +87,10 @@ struct ip_proc {
 	struct ip_slot *slots;      /* by site index */
 	uint32_t nslots;
 	uint64_t scratch;           /* where injected system calls run */
+	uint64_t entry;             /* its program's entry point (AT_ENTRY), read
+	                               once: the scratch place while no region of
+	                               ours is mapped (teardown may find no file
+	                               descriptor left to read it again) */
 	uint64_t *counts;           /* COUNT mode: the counts last delivered, by slot */
 	uint32_t ncounts_seen;
 	uint64_t dropped_seen;      /* h->dropped already reported */
@@ -143,8 +147,10 @@ void inproc_collect_counts(struct tracer *t);
 void inproc_fork(struct tracer *t, struct tproc *child, const struct tproc *parent, bool follow);
 
 /* After every jump of p is undone (threads held): unmap what was mapped,
- * unless a thread may be inside; free ptap's side. */
-void inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone);
+ * unless a thread may be inside; free ptap's side.  Returns how many
+ * regions an unmap failed for (they stay, and so does the journal that
+ * lists them, for 'ptap cleanup'). */
+unsigned inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone);
 
 /*
  * ptap cleanup: what a dead ptap's engine left in p, from its journal

@@ -17,32 +17,7 @@
 
 #include "common/hashmap.h"
 #include "common/util.h"
-
-unsigned long long proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');   /* the command name may hold spaces */
-	if (!p)
-		return 0;
-	for (field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		v = strtoull(p + 1, NULL, 10);
-	return v;
-}
+#include "tracer/procmaps.h"
 
 /* Remove the journals of processes that are gone (once per run). */
 static void journal_sweep(const char *dir)

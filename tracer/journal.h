@@ -41,10 +41,6 @@ struct journal {
 	                           set by the first failure, cleared by journal_open */
 };
 
-/* The process's start time in clock ticks since boot (field 22 of
- * /proc/PID/stat), 0 if it cannot be read. */
-unsigned long long proc_start_time(pid_t pid);
-
 void journal_init(struct journal *j);
 /* Start (or restart, emptied) the journal of pid; off, with err set, if
  * it cannot be. */

@@ -803,7 +803,7 @@ static void service_flags(struct tracer *t)
  * Nothing in the rings, no stop to collect: sleep until a tracee stops
  * (SIGCHLD), a signal comes, or a little while has passed: 1 ms after
  * work, twice as long after each empty look, up to 8 ms.  An idle ptap
- * then wakes about 125 times a second instead of 1000; what waits for it
+ * then wakes about 125 times a second, not up to 1000; what waits for it
  * in a target meanwhile (a dlopen, see dlhook in inproc/recorder.c) waits
  * at most 8 ms once after a quiet spell, and an 8 MiB ring takes longer
  * than that to fill from empty at any rate a thread can hit.

@@ -67,4 +67,9 @@ int procmaps_open(pid_t pid, const struct map_entry *e);
  * /proc/PID/exe), malloc'd, or NULL. */
 char *procmaps_exe_path(pid_t pid);
 
+/* The process's start time in clock ticks since boot (field 22 of
+ * /proc/PID/stat), 0 if it cannot be read: with the pid, it names one
+ * process (a pid is reused, a start time with it is not). */
+unsigned long long proc_start_time(pid_t pid);
+
 #endif

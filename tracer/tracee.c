@@ -249,10 +249,14 @@ static int stat_proc(pid_t pid, struct stat *st)
 }
 
 /*
- * Let go of the threads of p seized before attaching failed.  They run
- * (PTRACE_SEIZE does not stop them) and nothing is armed yet: each is
- * interrupted, its stop collected, and detached; a thread it started
- * meanwhile (auto-attached) is collected and detached too.
+ * Let go of the threads of p seized before attaching failed.  Nothing is
+ * armed yet.  A thread held (tracer_hold: the in-process engine stops
+ * them all before it writes) sits in a stop already collected, and is
+ * detached with the signal it was about to receive; interrupting it again
+ * would report nothing, and waiting for that would wait for ever.  Any
+ * other runs (PTRACE_SEIZE does not stop it): it is interrupted, its stop
+ * collected, and detached; a thread it started meanwhile (auto-attached)
+ * is collected and detached too.
  */
 static void attach_undo(struct tracer *t, struct tproc *p)
 {
@@ -268,6 +272,13 @@ static void attach_undo(struct tracer *t, struct tproc *p)
 
 		if (th->proc != p)
 			continue;
+		if (!thread_running(th)) {
+			thread_unpin(th);
+			ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)thread_let_go_sig(th));
+			thread_forget(t, th);
+			i = 0;
+			continue;
+		}
 		if (!thread_is_new(th))
 			ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL);
 		do

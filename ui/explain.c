@@ -152,6 +152,8 @@ struct scan {
 	size_t probes;           /* stapsdt probes, all modules */
 	size_t matching;         /* of them, selected */
 	size_t python_probes;    /* of them, provider "python" */
+	size_t unopened;         /* modules not opened for want of resources */
+	int open_err;            /* the first one's errno */
 	char *interp;            /* the module that is the interpreter, if any */
 	unsigned version;        /* its version, 0 unknown */
 	bool interp_is_exe;
@@ -166,8 +168,12 @@ static void scan_module(struct scan *sc, pid_t pid, const struct map_entry *e, c
 	int fd;
 
 	fd = procmaps_open(pid, e);
-	if (fd < 0)
+	if (fd < 0) {
+		/* out of descriptors or memory: nothing is known of it */
+		if ((fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM) && !sc->unopened++)
+			sc->open_err = -fd;
 		return;
+	}
 	if (elf_module_open(e->path, fd, &m)) {
 		close(fd);
 		return;
@@ -202,6 +208,11 @@ static char *compose(const struct scan *sc, const struct selection *sel, pid_t p
 		text = xasprintf("%s has %zu probe%s matching %s, but none could be armed (see the "
 				 "messages above)", who, sc->matching, sc->matching == 1 ? "" : "s",
 				 pats);
+	else if (sc->unopened)
+		text = xasprintf("%s: %zu of its %zu modules could not be opened (%s%s), so what "
+				 "probes it has is not known", who, sc->unopened,
+				 sc->modules + sc->unopened, strerror(sc->open_err),
+				 sc->open_err == EMFILE ? ": raise the limit, ulimit -n" : "");
 	else if (sc->python_probes && newer)
 		text = xasprintf("%s: no probe matching %s: %s", who, pats, newer);
 	else if (sc->python_probes)

@@ -25,6 +25,7 @@
 
 #include "common/hashmap.h"
 #include "common/util.h"
+#include "tracer/procmaps.h"
 #include "ui/scan.h"
 #include "ui/session.h"
 
@@ -55,26 +56,6 @@ struct session_all {
 	size_t nsaid, saidcap;
 	bool summarised;            /* the closing summary was printed */
 };
-
-static unsigned long long proc_starttime(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
-		/* after "pid (comm)": state is field 3, starttime field 22 */
-		if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			   "%*d %*d %*d %*d %llu", &v) != 1)
-			v = 0;
-	}
-	fclose(f);
-	return v;
-}
 
 static void proc_exe_id(pid_t pid, dev_t *dev, ino_t *ino)
 {
@@ -197,7 +178,7 @@ static void all_scan(struct session *s, uint64_t budget_ns)
 			k->seen = a->scans;
 			continue;
 		}
-		start = proc_starttime(pid);
+		start = proc_start_time(pid);
 		proc_exe_id(pid, &dev, &ino);
 		if (k && k->start == start && k->exe_dev == dev && k->exe_ino == ino &&
 		    k->verdict != SCAN_OTHER_TRACER && k->verdict != SCAN_TRACEABLE &&

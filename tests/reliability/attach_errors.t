@@ -92,6 +92,29 @@ for p in "${pids[@]}"; do
 done
 is "$bad" 0 "  ... every process alive and untraced after"
 
+# 4b. every limit from 6 to 19 descriptors: attaching runs out of them at
+# each step in turn (the ELF files, the journal, /proc/PID/mem, the data
+# region, a hold already taken for the jumps).  ptap ends by itself each
+# time, says only true things, and leaves every process as it was: not
+# traced, none of ptap's regions mapped, no journal.
+hung= said= left=
+jdir=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/ptap}
+jdir=${jdir:-/tmp/ptap-$(id -u)}
+for n in $(seq 6 19); do
+	run_status bash -c "ulimit -n $n; exec timeout -k 2 20 '$PTAP' trace -o /dev/null --duration 0.3 -p $(IFS=,; echo "${pids[*]}")"
+	[ "$RC" = 124 ] || [ "$RC" = 137 ] && hung="$hung $n"
+	grep -Eq "exited before|zombie|without --with-dtrace|no selected probe|is not a Python" <<<"$ERR" && said="$said $n"
+	for p in "${pids[@]}"; do
+		if [ "$(tracer_of "$p")" != 0 ] || [ ! -d "/proc/$p" ] || grep -q 'memfd:ptap' "/proc/$p/maps" ||
+			compgen -G "$jdir/$p-*" >/dev/null; then
+			left="$left $n:$p"
+		fi
+	done
+done
+is "${hung:-none}" none "ulimit -n 6 to 19: ptap ends by itself at every limit"
+is "${said:-none}" none "  ... saying nothing untrue at any"
+is "${left:-none}" none "  ... and leaves every process untraced, with nothing of ptap's mapped and no journal"
+
 # 5. a process that holds capabilities ptap lacks (needs capsh and root)
 if have capsh && [ "$(id -u)" = 0 ]; then
 	R=$(make_fifo cap.ready)
