@@ -246,15 +246,18 @@ char *attach_diagnose(pid_t pid, int err)
 	long long ppid;
 	char path[64];
 	struct stat st;
+	bool zombie;
 
 	snprintf(path, sizeof(path), "/proc/%d", pid);
-	if (stat(path, &st)) {
+	zombie = proc_is_zombie(pid);
+	ppid = zombie ? status_num(pid, "PPid:", 10) : 0;
+	if (stat(path, &st) || ppid < 0) {
+		/* (a zombie whose parent is unreadable has just been collected) */
 		msg = xasprintf("pid %d exited before it could be traced", pid);
 	} else if (proc_is_kthread(pid)) {
 		msg = xasprintf("%s is a kernel thread: it runs no program of its own, so it has no "
 				"probes to trace", who);
-	} else if (proc_is_zombie(pid)) {
-		ppid = status_num(pid, "PPid:", 10);
+	} else if (zombie) {
 		parent = proc_comm((pid_t)ppid);
 		msg = xasprintf("%s is a zombie: it has exited, and stays in the process table until "
 				"its parent, pid %lld (%s), collects its exit status; there is nothing "

@@ -425,8 +425,11 @@ static int attach_process(struct tracer *t, pid_t pid, unsigned flags, char **wh
 	if (n > 0 && inproc_enabled(t) && !t->cfg.no_arm) {
 		/* jumps are written with every thread stopped */
 		tracer_hold(t, p);
-		if (!u64map_get(&t->procs, (uint64_t)pid))
-			n = -ESRCH;
+		if (u64map_get(&t->procs, (uint64_t)pid) != p) {
+			/* it exited meanwhile, and the loop let go of it */
+			*why = attach_diagnose(pid, -ESRCH);
+			return -ESRCH;
+		}
 	}
 	n = n > 0 ? proc_start_tracing(t, p) : n ? n : -ESRCH;
 	if (n) {
