@@ -267,8 +267,8 @@ char *attach_diagnose(pid_t pid, int err)
 		msg = why_eperm(pid, who);
 	} else if (err == -EMFILE || err == -ENFILE) {
 		msg = xasprintf("cannot trace %s: %s: ptap keeps a few files open for each process "
-				"it traces (its memory, its journal); raise the limit (ulimit -n) or "
-				"trace fewer processes", who, strerror(-err));
+				"it traces (its memory, its journal, the in-process engine's data); raise "
+				"the limit (ulimit -n) or trace fewer processes", who, strerror(-err));
 	} else if (err == -ESRCH) {
 		msg = xasprintf("cannot trace %s: its threads exited as ptap attached to them", who);
 	} else {

@@ -1255,14 +1255,14 @@ unsigned inproc_teardown(struct tracer *t, struct tproc *p, bool process_gone)
 			if (t->nip_left)
 				leftovers_unmap(t, p);  /* every thread is held */
 			left = unmap_all(t, p);
-			if (left && !(p->flags & TP_GONE)) {
+			if (p->flags & TP_GONE)
+				left = 0;       /* it ended meanwhile: nothing stays */
+			if (left) {
 				t->stats.regions_left += left;
 				tracer_notice(t, "pid %d: %u region%s of ptap's code and data could not "
 					      "be unmapped: they stay, unused ('ptap cleanup -p %d' "
 					      "unmaps them)", p->pid, left, left == 1 ? "" : "s",
 					      p->pid);
-			} else {
-				left = 0;
 			}
 		}
 		else if (!(p->flags & TP_GONE)) {

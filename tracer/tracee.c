@@ -248,6 +248,15 @@ static int stat_proc(pid_t pid, struct stat *st)
 	return stat(path, st);
 }
 
+/* Detach th, in a stop already collected, with the signal it was about to
+ * receive and its own CPU affinity. */
+static void detach_stopped(struct tthread *th)
+{
+	thread_unpin(th);
+	ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)thread_let_go_sig(th));
+	th->flags |= TT_DETACHED;
+}
+
 /*
  * Let go of the threads of p seized before attaching failed.  Nothing is
  * armed yet.  A thread held (tracer_hold: the in-process engine stops
@@ -273,8 +282,7 @@ static void attach_undo(struct tracer *t, struct tproc *p)
 		if (th->proc != p)
 			continue;
 		if (!thread_running(th)) {
-			thread_unpin(th);
-			ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)thread_let_go_sig(th));
+			detach_stopped(th);
 			thread_forget(t, th);
 			i = 0;
 			continue;
@@ -689,11 +697,8 @@ static void release_stopped(struct tracer *t)
 	while (u64map_next(&t->threads, &i, &k, &v)) {
 		struct tthread *th = v;
 
-		if (thread_running(th) || th->flags & TT_DETACHED)
-			continue;
-		thread_unpin(th);
-		ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(long)thread_let_go_sig(th));
-		th->flags |= TT_DETACHED;
+		if (!thread_running(th) && !(th->flags & TT_DETACHED))
+			detach_stopped(th);
 	}
 }
 
